@@ -1,0 +1,139 @@
+"""Link-prediction metrics over the full candidate set, the same for the GNN and every baseline.
+
+Protocol (``evaluate_ranking``), for a score matrix ``scores[src, dst]`` (e.g. drugs × diseases):
+
+- **Candidates** are all ``(src, dst)`` pairs except the *known* positives (train, and val when testing).
+  Known pairs are filtered out because the model was told about them; ranking them first is no merit.
+- **Labels**: a candidate is positive iff it is one of the evaluated positives (e.g. the test edges).
+  Every other candidate counts as negative: it is the real ranking task, not sampled negatives.
+- **AUROC / AUPRC** (scikit-learn ``roc_auc_score`` / ``average_precision_score``) over all candidates.
+- **MRR, Hits@k** (filtered, per positive edge): for a positive ``(d, s)``, its rank among all candidate
+  sources of column ``s`` after also removing the *other* positives of ``s`` (the standard filtered setting
+  of Bordes et al. 2013), so one disease's several test drugs do not push each other down.
+  ``mrr`` averages ``1/rank`` over positive edges; ``mrr_macro`` first averages within each destination
+  (disease), then across destinations, so diseases with many test drugs do not dominate.
+- **Recall@k** (per destination, TxGNN-style): the fraction of a disease's positives among its top ``k``
+  candidates (other positives *not* removed), averaged over diseases that have positives.
+- **Ties** get the mean rank of their tie group (1 + #higher + #tied/2). A constant scorer thus ranks at the
+  middle instead of first, which matters for the degree prior: every drug with no training edge ties at 0.
+- ``auprc_1to1_sampled``: TxGNN's number, AUPRC of the positives against an equal number of uniformly
+  sampled negative candidates (seeded). It reads far higher than the full-ranking AUPRC and is reported
+  under its own name only for comparison with that paper.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+def auroc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve; NaN when only one class is present."""
+    labels = np.asarray(labels)
+    if labels.min() == labels.max():
+        return float("nan")
+    return float(roc_auc_score(labels, scores))
+
+
+def auprc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Average precision (area under the precision–recall curve); NaN without positives."""
+    labels = np.asarray(labels)
+    if labels.max() == 0:
+        return float("nan")
+    return float(average_precision_score(labels, scores))
+
+
+def pair_mask(pairs: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    """Boolean ``shape`` matrix, True at every ``(src, dst)`` column of ``pairs`` (2, E)."""
+    mask = np.zeros(shape, dtype=bool)
+    if pairs is not None and np.asarray(pairs).size:
+        pairs = np.asarray(pairs)
+        mask[pairs[0], pairs[1]] = True
+    return mask
+
+
+def candidate_auroc(scores: np.ndarray, positives: np.ndarray, known: np.ndarray | None) -> float:
+    """AUROC of ``positives`` against every pair that is neither known nor positive (cheap, for early stopping)."""
+    candidates = ~pair_mask(known, scores.shape)
+    labels = pair_mask(positives, scores.shape)[candidates]
+    return auroc(labels, scores[candidates])
+
+
+def evaluate_ranking(
+    scores: np.ndarray,
+    positives: np.ndarray,
+    known: np.ndarray | None,
+    ks: tuple[int, ...] = (1, 3, 10),
+    recall_ks: tuple[int, ...] = (100,),
+    seed: int = 0,
+) -> dict[str, float]:
+    """All metrics of the module protocol for one score matrix.
+
+    Args:
+        scores: float ``(num_src, num_dst)``; higher means more likely.
+        positives: int ``(2, P)`` evaluated positive pairs (test or val edges).
+        known: int ``(2, K)`` pairs to filter out of the candidates (train, plus val when testing), or None.
+        ks: cut-offs for filtered Hits@k.
+        recall_ks: cut-offs for per-destination Recall@k.
+        seed: for the 1:1 sampled-negative AUPRC only.
+
+    Returns:
+        ``auroc, auprc, mrr, mrr_macro, hits@k..., recall@k..., auprc_1to1_sampled, n_pos, n_candidates,
+        prevalence``.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    positives = np.asarray(positives)
+    known_mask = pair_mask(known, scores.shape)
+    pos_mask = pair_mask(positives, scores.shape)
+    if np.any(known_mask & pos_mask):
+        raise ValueError("evaluated positives overlap the known (filtered) pairs; the split is inconsistent")
+    candidates = ~known_mask
+    labels = pos_mask[candidates]
+    cand_scores = scores[candidates]
+    out: dict[str, float] = {
+        "auroc": auroc(labels, cand_scores),
+        "auprc": auprc(labels, cand_scores),
+    }
+
+    filtered_ranks, raw_ranks, per_dst_rr, per_dst_recall = [], [], [], {k: [] for k in recall_ks}
+    for s in np.unique(positives[1]):
+        col = scores[:, s]
+        pos_rows = positives[0][positives[1] == s]
+        pos_scores = col[pos_rows]
+        # Negatives of this column: candidates that are not positives. Sorted once, searched per positive.
+        neg = np.sort(col[candidates[:, s] & ~pos_mask[:, s]])
+        higher = len(neg) - np.searchsorted(neg, pos_scores, side="right")
+        tied = np.searchsorted(neg, pos_scores, side="right") - np.searchsorted(neg, pos_scores, side="left")
+        filt = 1.0 + higher + tied / 2.0
+        # Unfiltered w.r.t. the other positives of this column (for Recall@k only).
+        others_higher = (pos_scores[None, :] > pos_scores[:, None]).sum(axis=1)
+        others_tied = (pos_scores[None, :] == pos_scores[:, None]).sum(axis=1) - 1
+        raw = filt + others_higher + others_tied / 2.0
+        filtered_ranks.append(filt)
+        raw_ranks.append(raw)
+        per_dst_rr.append(float(np.mean(1.0 / filt)))
+        for k in recall_ks:
+            per_dst_recall[k].append(float(np.mean(raw <= k)))
+
+    ranks = np.concatenate(filtered_ranks) if filtered_ranks else np.array([])
+    out["mrr"] = float(np.mean(1.0 / ranks)) if ranks.size else float("nan")
+    out["mrr_macro"] = float(np.mean(per_dst_rr)) if per_dst_rr else float("nan")
+    for k in ks:
+        out[f"hits@{k}"] = float(np.mean(ranks <= k)) if ranks.size else float("nan")
+    for k in recall_ks:
+        out[f"recall@{k}"] = float(np.mean(per_dst_recall[k])) if per_dst_recall[k] else float("nan")
+    out["auprc_1to1_sampled"] = _sampled_auprc(cand_scores, labels, seed)
+    out["n_pos"] = int(labels.sum())
+    out["n_candidates"] = int(candidates.sum())
+    out["prevalence"] = float(labels.mean()) if labels.size else float("nan")
+    return out
+
+
+def _sampled_auprc(cand_scores: np.ndarray, labels: np.ndarray, seed: int) -> float:
+    pos, neg = cand_scores[labels], cand_scores[~labels]
+    if pos.size == 0 or neg.size == 0:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    sampled = rng.choice(neg, size=min(pos.size, neg.size), replace=False)
+    y = np.concatenate([np.ones(pos.size, dtype=bool), np.zeros(sampled.size, dtype=bool)])
+    return auprc(y, np.concatenate([pos, sampled]))

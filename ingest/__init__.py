@@ -1,0 +1,1 @@
+"""Ingest jobs: upstream files in, typed ``NodeRecord``/``EdgeRecord`` out. No database code here."""

@@ -1,0 +1,215 @@
+"""The embedded default graph store: an in-process ArcadeDB server with its Bolt plugin.
+
+``embedded://PATH`` keeps the database files under ``PATH``. The first process to open ``PATH`` starts
+the server on free loopback ports and writes ``PATH/server.json`` (ports, pid, password; mode 0600).
+A second process that opens the same ``PATH`` finds that file, checks the owner is alive and its Bolt
+port answers, and attaches over Bolt instead of starting a second server on the same files. The owner
+stops the server at exit; processes attached to it lose their connection then.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import secrets
+import socket
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "pmkg"
+ROOT_USER = "root"
+BOLT_PLUGIN = "Bolt:com.arcadedb.bolt.BoltProtocolPlugin"
+_DESCRIPTOR = "server.json"
+_LOCK = "server.lock"
+
+# ArcadeDB logs through java.util.logging to stdout by default; send it to a file in the data dir.
+_JUL_CONFIG = """\
+handlers = java.util.logging.FileHandler
+.level = WARNING
+java.util.logging.FileHandler.pattern = {log_dir}/arcadedb-%u.log
+java.util.logging.FileHandler.level = INFO
+java.util.logging.FileHandler.limit = 10000000
+java.util.logging.FileHandler.count = 2
+java.util.logging.FileHandler.formatter = java.util.logging.SimpleFormatter
+"""
+
+
+class EmbeddedServerError(RuntimeError):
+    """The embedded server could not be started or attached to."""
+
+
+@dataclass(frozen=True)
+class ServerEndpoint:
+    """How to reach a running embedded server over Bolt."""
+
+    bolt_uri: str
+    user: str
+    password: str
+    database: str
+    owner_pid: int
+    owned: bool
+
+
+_owned: dict[Path, tuple[object, ServerEndpoint]] = {}
+# Drivers connected to a server this process owns. Their Bolt sessions are non-daemon JVM threads, so
+# they are closed before the server stops, or the JVM (and with it Python) cannot exit.
+_clients: dict[Path, weakref.WeakSet] = {}
+
+
+def register_client(path: str | os.PathLike, driver: object) -> None:
+    """Have ``stop`` close ``driver`` before it stops the server for ``path``."""
+    root = Path(path).expanduser().resolve()
+    if root in _owned:
+        _clients.setdefault(root, weakref.WeakSet()).add(driver)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port_answers(port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    with open(path / _LOCK, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _read_descriptor(path: Path) -> dict | None:
+    try:
+        return json.loads((path / _DESCRIPTOR).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _write_descriptor(path: Path, data: dict) -> None:
+    target = path / _DESCRIPTOR
+    tmp = target.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh)
+    os.replace(tmp, target)
+
+
+def start_or_attach(path: str | os.PathLike, heap: str | None = None) -> ServerEndpoint:
+    """Return a Bolt endpoint for the embedded store in ``path``, starting a server if none runs.
+
+    ``heap`` is the JVM max heap (``PMKG_ARCADEDB_HEAP``, default ``4g``); it only matters for the
+    first server started in this process.
+    """
+    root = Path(path).expanduser().resolve()
+    if root in _owned:
+        return _owned[root][1]
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root):
+        existing = _read_descriptor(root)
+        if existing and existing.get("pid") != os.getpid():
+            if _pid_alive(existing["pid"]) and _port_answers(existing["bolt_port"]):
+                log.info("attaching to embedded server of pid %s at %s", existing["pid"], root)
+                return ServerEndpoint(
+                    bolt_uri=f"bolt://127.0.0.1:{existing['bolt_port']}",
+                    user=ROOT_USER,
+                    password=existing["password"],
+                    database=DATABASE_NAME,
+                    owner_pid=existing["pid"],
+                    owned=False,
+                )
+            log.warning("removing stale embedded-server descriptor of dead pid %s in %s", existing["pid"], root)
+        return _start(root, heap or os.environ.get("PMKG_ARCADEDB_HEAP", "4g"))
+
+
+def _start(root: Path, heap: str) -> ServerEndpoint:
+    log_dir = root / "logs"
+    log_dir.mkdir(exist_ok=True)
+    jul_config = log_dir / "logging.properties"
+    jul_config.write_text(_JUL_CONFIG.format(log_dir=log_dir))
+    # Read by arcadedb_embedded when it starts the JVM, which happens at most once per process.
+    jvm_args = os.environ.get("ARCADEDB_JVM_ARGS", "")
+    if "java.util.logging.config.file" not in jvm_args:
+        os.environ["ARCADEDB_JVM_ARGS"] = f"{jvm_args} -Djava.util.logging.config.file={jul_config}".strip()
+
+    import arcadedb_embedded  # deferred: importing it is cheap, starting its JVM is not
+    import jpype.config
+
+    # The server is stopped by our own atexit hook; JPype's default JVM teardown after that would wait
+    # on any thread a library left running, and hang the interpreter's exit.
+    jpype.config.destroy_jvm = False
+
+    password = secrets.token_urlsafe(18)
+    bolt_port, http_port = _free_port(), _free_port()
+    t0 = time.perf_counter()
+    try:
+        server = arcadedb_embedded.ArcadeDBServer(
+            str(root / "arcadedb"),
+            password,
+            {"server_plugins": BOLT_PLUGIN, "bolt_port": bolt_port, "http_port": http_port},
+            jvm_kwargs={"heap_size": heap},
+        )
+        server.start()
+        server.create_database(DATABASE_NAME)
+    except Exception as exc:  # the JVM raises its own exception types through JPype
+        raise EmbeddedServerError(
+            f"could not start the embedded ArcadeDB server in {root}: {exc}. "
+            f"Its log is in {log_dir}. If another program holds these files, stop it or use another path."
+        ) from exc
+    endpoint = ServerEndpoint(
+        bolt_uri=f"bolt://127.0.0.1:{bolt_port}",
+        user=ROOT_USER,
+        password=password,
+        database=DATABASE_NAME,
+        owner_pid=os.getpid(),
+        owned=True,
+    )
+    _write_descriptor(root, {"pid": os.getpid(), "bolt_port": bolt_port, "http_port": http_port, "password": password})
+    _owned[root] = (server, endpoint)
+    atexit.register(stop, root)
+    log.info("started embedded ArcadeDB at %s (bolt %s) in %.1fs", root, bolt_port, time.perf_counter() - t0)
+    return endpoint
+
+
+def stop(path: str | os.PathLike) -> None:
+    """Stop the server this process started for ``path`` (no-op otherwise) and remove its descriptor."""
+    root = Path(path).expanduser().resolve()
+    entry = _owned.pop(root, None)
+    if entry is None:
+        return
+    server, _ = entry
+    for driver in list(_clients.pop(root, ())):
+        with contextlib.suppress(Exception):
+            driver.close()
+    try:
+        server.stop()
+    finally:
+        descriptor = _read_descriptor(root)
+        if descriptor and descriptor.get("pid") == os.getpid():
+            (root / _DESCRIPTOR).unlink(missing_ok=True)

@@ -1,0 +1,149 @@
+"""``GraphStore``: one wrapper over the official ``neo4j`` driver for ArcadeDB (embedded) and Neo4j 5.
+
+Every statement pmkg sends goes through :meth:`GraphStore.run` or :meth:`GraphStore.columns`, which is
+what lets the test suite record all of them and lint them against Neo4j 5 (see ``kg.cypher_lint``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from kg import embedded
+from kg.config import GraphSettings
+from kg.dialect import ARCADEDB, NEO4J, Dialect
+
+log = logging.getLogger(__name__)
+
+
+class GraphUnavailable(RuntimeError):
+    """The graph store cannot be reached; the message says where we tried and what to do."""
+
+
+@dataclass(frozen=True)
+class SentStatement:
+    """A statement as sent to the server, with the code location that sent it."""
+
+    query: str
+    params: tuple[str, ...]
+    origin: str
+
+
+_recorders: list[list[SentStatement]] = []
+_THIS_FILE = str(Path(__file__).resolve())
+
+
+@contextlib.contextmanager
+def record_statements() -> Iterator[list[SentStatement]]:
+    """Collect every statement any ``GraphStore`` sends while the block runs."""
+    sink: list[SentStatement] = []
+    _recorders.append(sink)
+    try:
+        yield sink
+    finally:
+        _recorders.remove(sink)
+
+
+def _caller_origin() -> str:
+    frame = sys._getframe(2)
+    while frame and str(Path(frame.f_code.co_filename).resolve()) == _THIS_FILE:
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} ({frame.f_code.co_name})"
+
+
+def _record(query: str, params: dict[str, Any] | None) -> None:
+    if _recorders:
+        sent = SentStatement(query, tuple(sorted(params or {})), _caller_origin())
+        for sink in _recorders:
+            sink.append(sent)
+
+
+class GraphStore:
+    """A connection to the graph: Cypher in, plain Python values out."""
+
+    def __init__(self, driver: neo4j.Driver, database: str, dialect: Dialect, settings: GraphSettings):
+        self.driver = driver
+        self.database = database
+        self.dialect = dialect
+        self.settings = settings
+
+    @classmethod
+    def connect(
+        cls,
+        uri: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+    ) -> GraphStore:
+        """Open ``embedded://PATH`` (start or attach to ArcadeDB) or ``bolt://``/``neo4j://`` (Neo4j 5)."""
+        settings = GraphSettings.resolve(uri, user, password, database)
+        if settings.uri.startswith("embedded://"):
+            path = settings.uri.removeprefix("embedded://") or "pmkg-data/graph"
+            endpoint = embedded.start_or_attach(path)
+            driver = GraphDatabase.driver(endpoint.bolt_uri, auth=(endpoint.user, endpoint.password))
+            embedded.register_client(path, driver)
+            dialect, db = ARCADEDB, endpoint.database
+        elif settings.uri.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://")):
+            driver = GraphDatabase.driver(settings.uri, auth=(settings.user or "neo4j", settings.password or ""))
+            dialect, db = NEO4J, settings.database or NEO4J.default_database
+        else:
+            raise GraphUnavailable(
+                f"unsupported graph URI {settings.uri!r}: use embedded://PATH (default) or bolt://HOST:7687 "
+                "(set it with --graph or PMKG_GRAPH_URI)"
+            )
+        try:
+            driver.verify_connectivity()
+        except (ServiceUnavailable, AuthError, OSError) as exc:
+            driver.close()
+            raise GraphUnavailable(
+                f"cannot reach the graph at {settings.describe()}: {exc}. For Neo4j, is `docker compose up -d neo4j` "
+                "running and are PMKG_GRAPH_USER / PMKG_GRAPH_PASSWORD set?"
+            ) from exc
+        return cls(driver, db, dialect, settings)
+
+    def run(self, query: str, params: dict[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
+        """Run one statement in a managed (retried) transaction and return its rows as dicts."""
+        _record(query, params)
+        result = self.driver.execute_query(
+            query,
+            params or {},
+            database_=self.database,
+            routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+        )
+        return [record.data() for record in result.records]
+
+    def columns(self, query: str, params: dict[str, Any] | None = None) -> dict[str, list[Any]]:
+        """Run a read whose single row holds one list per column (``RETURN collect(x) AS x, ...``).
+
+        Returning a handful of lists instead of millions of records is what keeps the export fast:
+        Bolt decodes a list in one go, while each record costs a Python object.
+        """
+        rows = self.run(query, params)
+        if len(rows) != 1:
+            raise ValueError(f"columnar query returned {len(rows)} rows, expected exactly one: {query}")
+        return rows[0]
+
+    def ensure_schema(self) -> None:
+        """Create the uniqueness constraint on every label's ``id`` and the property indexes (idempotent)."""
+        for statement in self.dialect.schema_statements():
+            self.run(statement, write=True)
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
