@@ -52,11 +52,26 @@ def pair_mask(pairs: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def rank_auroc(pos_scores: np.ndarray, neg_scores: np.ndarray) -> float:
+    """AUROC as the Mann–Whitney statistic: P(pos > neg) + P(pos == neg) / 2.
+
+    Equal to scikit-learn's value; one sort of the negatives plus a binary search per positive, which
+    is several times faster than ``roc_auc_score`` when positives are few (early stopping calls it every epoch).
+    """
+    if pos_scores.size == 0 or neg_scores.size == 0:
+        return float("nan")
+    neg = np.sort(neg_scores)
+    below = np.searchsorted(neg, pos_scores, side="left")
+    tied = np.searchsorted(neg, pos_scores, side="right") - below
+    return float(np.mean((below + tied / 2.0) / neg.size))
+
+
 def candidate_auroc(scores: np.ndarray, positives: np.ndarray, known: np.ndarray | None) -> float:
-    """AUROC of ``positives`` against every pair that is neither known nor positive (cheap, for early stopping)."""
-    candidates = ~pair_mask(known, scores.shape)
-    labels = pair_mask(positives, scores.shape)[candidates]
-    return auroc(labels, scores[candidates])
+    """AUROC of ``positives`` against every pair that is neither known nor positive (for early stopping)."""
+    negatives = ~pair_mask(known, scores.shape)
+    pos = pair_mask(positives, scores.shape)
+    negatives &= ~pos
+    return rank_auroc(scores[pos], scores[negatives])
 
 
 def evaluate_ranking(

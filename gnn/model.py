@@ -47,6 +47,8 @@ class HeteroEncoder(nn.Module):
         conv: str = "rel",
         aggr: str = "mean",
         residual: bool = True,
+        norm: bool = True,
+        embeddings: bool = True,
     ) -> None:
         super().__init__()
         if conv not in CONVS:
@@ -54,7 +56,9 @@ class HeteroEncoder(nn.Module):
         self.node_types = sorted(num_nodes)
         self.dropout = dropout
         self.residual = residual
-        self.embedding = nn.ModuleDict({t: nn.Embedding(num_nodes[t], hidden) for t in self.node_types})
+        self.embedding = nn.ModuleDict(
+            {t: nn.Embedding(num_nodes[t], hidden) for t in self.node_types} if embeddings else {}
+        )
         self.feature_proj = nn.ModuleDict({t: nn.Linear(feature_dims[t], hidden) for t in self.node_types})
         for emb in self.embedding.values():
             # Small init: the features carry the signal at the start, the embeddings learn the residue.
@@ -72,6 +76,12 @@ class HeteroEncoder(nn.Module):
         else:
             layers = [HeteroConv({et: make(et) for et in edge_types}, aggr="sum") for _ in range(num_layers)]
         self.convs = nn.ModuleList(layers)
+        # LayerNorm per type and layer: summing ~15 relations plus a residual grows activations by layer,
+        # and unnormalised DistMult logits then start in the tens, which wasted the first ~20 epochs.
+        self.norms = nn.ModuleList(
+            nn.ModuleDict({t: nn.LayerNorm(hidden) if norm else nn.Identity() for t in self.node_types})
+            for _ in range(num_layers)
+        )
 
     def forward(self, x_dict: dict[str, Tensor], edge_dict: dict[EdgeType, Any]) -> dict[str, Tensor]:
         """``x_dict[t]`` (N_t, F_t), ``edge_dict[et]`` → ``{t: (N_t, H)}``.
@@ -79,7 +89,9 @@ class HeteroEncoder(nn.Module):
         ``edge_dict[et]`` is what :meth:`LinkPredictor.inputs` builds for the conv type: a
         :class:`gnn.conv.RelationPlan` for ``"rel"``, else ``edge_index`` (2, E) or CSR (N_dst, N_src).
         """
-        h = {t: self.embedding[t].weight + self.feature_proj[t](x_dict[t]) for t in self.node_types}
+        h = {t: self.feature_proj[t](x_dict[t]) for t in self.node_types}
+        for t, emb in self.embedding.items():
+            h[t] = h[t] + emb.weight
         for i, conv in enumerate(self.convs):
             out = conv(h, edge_dict)
             new = {}
@@ -87,7 +99,7 @@ class HeteroEncoder(nn.Module):
                 msg = out.get(t)
                 if msg is None:
                     msg = torch.zeros_like(h[t])
-                new[t] = msg + h[t] if self.residual else msg
+                new[t] = self.norms[i][t](msg + h[t] if self.residual else msg)
                 if i < len(self.convs) - 1:
                     new[t] = nn.functional.dropout(new[t].relu(), p=self.dropout, training=self.training)
             h = new
@@ -99,15 +111,18 @@ class DistMult(nn.Module):
 
     def __init__(self, hidden: int) -> None:
         super().__init__()
-        self.rel = nn.Parameter(torch.ones(hidden))
+        # 1/sqrt(H) keeps initial logits O(1) for unit-variance (LayerNormed) embeddings.
+        self.rel = nn.Parameter(torch.full((hidden,), hidden**-0.5))
+        # A global bias lets BCE absorb the positive:negative ratio; it never changes a ranking.
+        self.bias = nn.Parameter(torch.zeros(()))
 
     def forward(self, h_src: Tensor, h_dst: Tensor) -> Tensor:
         """``h_src`` (P, H), ``h_dst`` (P, H) row-aligned pairs → logits (P,)."""
-        return (h_src * self.rel * h_dst).sum(dim=-1)
+        return (h_src * self.rel * h_dst).sum(dim=-1) + self.bias
 
     def all_pairs(self, h_src: Tensor, h_dst: Tensor) -> Tensor:
         """``h_src`` (N_src, H), ``h_dst`` (N_dst, H) → logits (N_src, N_dst), one matrix product."""
-        return (h_src * self.rel) @ h_dst.t()
+        return (h_src * self.rel) @ h_dst.t() + self.bias
 
 
 class LinkPredictor(nn.Module):
@@ -128,6 +143,8 @@ class LinkPredictor(nn.Module):
         conv: str = "rel",
         aggr: str = "mean",
         residual: bool = True,
+        norm: bool = True,
+        embeddings: bool = True,
         sparse: bool = False,
     ) -> None:
         super().__init__()
@@ -138,11 +155,11 @@ class LinkPredictor(nn.Module):
             "num_nodes": dict(num_nodes), "feature_dims": dict(feature_dims),
             "edge_types": [list(et) for et in edge_types], "target": list(target), "hidden": hidden,
             "num_layers": num_layers, "dropout": dropout, "conv": conv, "aggr": aggr, "residual": residual,
-            "sparse": sparse,
+            "norm": norm, "embeddings": embeddings, "sparse": sparse,
         }
         self.encoder = HeteroEncoder(
             num_nodes, feature_dims, edge_types, hidden=hidden, num_layers=num_layers, dropout=dropout,
-            conv=conv, aggr=aggr, residual=residual,
+            conv=conv, aggr=aggr, residual=residual, norm=norm, embeddings=embeddings,
         )
         self.decoder = DistMult(hidden)
 

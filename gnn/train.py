@@ -51,10 +51,13 @@ class TrainConfig:
     conv: str = "rel"
     aggr: str = "mean"
     residual: bool = True
+    norm: bool = True
+    embeddings: bool = True
     sparse: bool = False
     lr: float = 0.01
     weight_decay: float = 0.0
     neg_ratio: int = 5
+    rank_loss_weight: float = 0.0
     mp_target_dropout: float = 0.0
     seed: int = 0
     val_frac: float = 0.1
@@ -67,7 +70,8 @@ class TrainConfig:
     def model_kwargs(self) -> dict[str, Any]:
         return {
             "hidden": self.hidden, "num_layers": self.num_layers, "dropout": self.dropout, "conv": self.conv,
-            "aggr": self.aggr, "residual": self.residual, "sparse": self.sparse,
+            "aggr": self.aggr, "residual": self.residual, "norm": self.norm,
+            "embeddings": self.embeddings, "sparse": self.sparse,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,6 +122,20 @@ def sample_negatives(
     return out[:, :n]
 
 
+def rank_loss(scores: torch.Tensor, positives: np.ndarray, known: torch.Tensor) -> torch.Tensor:
+    """Filtered 1-vs-all softmax cross-entropy per destination (disease) over all sources (drugs).
+
+    For a positive ``(d, s)`` the logits are column ``s`` of ``scores`` (N_src, N_dst) with the other
+    known positives of ``s`` masked out; the loss is ``-log softmax(column)[d]``. This trains the
+    per-disease ordering that MRR/Hits@k measure, which sampled BCE only sees through a few negatives.
+    """
+    masked = scores.masked_fill(known, float("-inf"))  # (N_src, N_dst)
+    lse_others = torch.logsumexp(masked, dim=0)  # (N_dst,)
+    src, dst = torch.from_numpy(positives[0]), torch.from_numpy(positives[1])
+    pos = scores[src, dst]
+    return (torch.logaddexp(lse_others[dst], pos) - pos).mean()
+
+
 def holdout_drop(
     export: GraphExport, target: EdgeKey, split: EdgeSplit, enabled: bool
 ) -> dict[EdgeKey, np.ndarray]:
@@ -163,6 +181,8 @@ def train(
     train_codes = np.sort(pair_codes(split.train, n_dst))
     full_inputs = model.inputs(data)
     loss_fn = torch.nn.BCEWithLogitsLoss()
+    train_mask = torch.zeros(n_src, n_dst, dtype=torch.bool)
+    train_mask[torch.from_numpy(split.train[0]), torch.from_numpy(split.train[1])] = True
 
     history: list[dict[str, float]] = []
     best_auroc, best_epoch, best_state, stale = -np.inf, 0, copy.deepcopy(model.state_dict()), 0
@@ -183,6 +203,8 @@ def train(
         optimizer.zero_grad()
         h = model.encode(*inputs)
         loss = loss_fn(model.score_pairs(h, pairs), labels)
+        if config.rank_loss_weight > 0:
+            loss = loss + config.rank_loss_weight * rank_loss(model.score_all(h), sup, train_mask)
         loss.backward()
         optimizer.step()
 

@@ -21,7 +21,12 @@ SOURCE = SourceInfo(
 )
 
 NODE_FILES = ["hetionet/hetionet-v1.0-nodes.tsv", "hetionet/hetionet-v1.0-nodes-sample.tsv.gz"]
-EDGE_FILES = ["hetionet/edges-5k.sif.gz", "hetionet/hetionet-v1.0-edges.sif.gz", "hetionet/edges-sample.sif.gz"]
+EDGE_FILES = [
+    "hetionet/hetionet-v1.0-edges.sif.gz",
+    "hetionet/edges-5k.sif.gz",
+    "hetionet/hetionet-v1.0-edges.sif",
+    "hetionet/edges-sample.sif.gz",
+]
 
 # Hetionet kind -> (pmkg label, CURIE prefix or None when the local id is already a CURIE, extra props)
 KINDS: dict[str, tuple[str, str | None, dict[str, str]]] = {

@@ -191,7 +191,7 @@ def format_failures(results: Sequence[LintResult], include_warnings: bool = Fals
     return head + "\n\n" + "\n\n".join(blocks)
 
 
-def _mask_cypher(text: str) -> str:
+def mask_cypher(text: str) -> str:
     """``text`` with comments and string literals blanked (same length, newlines kept), for ``$`` scanning.
 
     Backtick-quoted names are kept because ``$`odd name``` is a parameter; a ``$`` *inside* a quoted name is
@@ -240,7 +240,7 @@ _PARAM_OR_QUOTED_NAME = re.compile(r"\$(?:`(?P<quoted>(?:[^`]|``)+)`|(?P<plain>\
 def cypher_parameters(query: str) -> tuple[str, ...]:
     """Names of the ``$name`` parameters used in ``query``, in first-use order, outside strings and comments."""
     names: dict[str, None] = {}
-    for m in _PARAM_OR_QUOTED_NAME.finditer(_mask_cypher(query)):
+    for m in _PARAM_OR_QUOTED_NAME.finditer(mask_cypher(query)):
         if m["quoted"] is not None:
             names[m["quoted"].replace("``", "`")] = None
         elif m["plain"] is not None:

@@ -28,6 +28,7 @@ DATABASE_NAME = "pmkg"
 ROOT_USER = "root"
 BOLT_PLUGIN = "Bolt:com.arcadedb.bolt.BoltProtocolPlugin"
 _DESCRIPTOR = "server.json"
+_SECRET = "root-password"
 _LOCK = "server.lock"
 
 # ArcadeDB logs through java.util.logging to stdout by default; send it to a file in the data dir.
@@ -121,6 +122,22 @@ def _write_descriptor(path: Path, data: dict) -> None:
     os.replace(tmp, target)
 
 
+def _root_password(root: Path) -> str:
+    """The store's root password: made once, kept beside the data (mode 0600).
+
+    ArcadeDB records the root password when it first creates its user file and ignores it afterwards,
+    so a fresh password on every start would lock us out of our own database after a restart.
+    """
+    path = root / _SECRET
+    if path.exists():
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(18)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password)
+    return password
+
+
 def start_or_attach(path: str | os.PathLike, heap: str | None = None) -> ServerEndpoint:
     """Return a Bolt endpoint for the embedded store in ``path``, starting a server if none runs.
 
@@ -159,13 +176,8 @@ def _start(root: Path, heap: str) -> ServerEndpoint:
         os.environ["ARCADEDB_JVM_ARGS"] = f"{jvm_args} -Djava.util.logging.config.file={jul_config}".strip()
 
     import arcadedb_embedded  # deferred: importing it is cheap, starting its JVM is not
-    import jpype.config
 
-    # The server is stopped by our own atexit hook; JPype's default JVM teardown after that would wait
-    # on any thread a library left running, and hang the interpreter's exit.
-    jpype.config.destroy_jvm = False
-
-    password = secrets.token_urlsafe(18)
+    password = _root_password(root)
     bolt_port, http_port = _free_port(), _free_port()
     t0 = time.perf_counter()
     try:

@@ -1,0 +1,263 @@
+"""A versioned model directory: everything needed to reproduce a model's scores and to explain it.
+
+Layout of ``<root>/<model_version>/``:
+
+- ``model.pt``: the ``state_dict``;
+- ``config.json``: the :class:`gnn.train.TrainConfig`, the model hyper-parameters (enough to rebuild the
+  module), the target relation, the export checksum, library versions;
+- ``id_maps.json``: ``node_ids`` per label (index ``i`` of a label is that CURIE);
+- ``split.npz``: the train/val/test target edges (val/test must stay out of message passing when the
+  graph is rebuilt);
+- ``metrics.json``, ``history.csv``: test/val metrics for the GNN and the degree prior, per-epoch curve;
+- ``MODEL_CARD.md``: what it predicts, the data, the protocol, the numbers, the limitations;
+- ``model_version``: ``gnn-<UTC yyyymmddThhmmssZ>-<8 hex>``, the hex a hash of config + data shape.
+  Predictions written back to the graph carry this string.
+
+Scores depend on the message-passing graph as well as the weights, so :meth:`LoadedModel.graph` rebuilds
+that graph from the same export (checked against the stored checksum and id maps) and the stored split.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch_geometric
+from torch_geometric.data import HeteroData
+
+from gnn.data import edge_counts, export_checksum, to_heterodata
+from gnn.model import LinkPredictor
+from gnn.split import EdgeSplit
+from gnn.train import TrainConfig, TrainResult, holdout_drop
+from kg.export import EdgeKey, GraphExport
+
+FORMAT_VERSION = 1
+METRIC_KEYS = ("auroc", "auprc", "mrr", "mrr_macro", "hits@1", "hits@3", "hits@10", "recall@100")
+
+
+def model_version(result: TrainResult, now: datetime | None = None) -> str:
+    """``gnn-<UTC timestamp>-<8 hex>``; the hex hashes config, hyper-parameters, target and data shape."""
+    shape = {"nodes": result.model.hparams["num_nodes"], "edges": edge_counts(result.data)}
+    payload = json.dumps(
+        {"config": result.config.to_dict(), "hparams": result.model.hparams, "target": list(result.target),
+         "shape": shape},
+        sort_keys=True,
+    )
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"gnn-{stamp}-{hashlib.sha256(payload.encode()).hexdigest()[:8]}"
+
+
+def save_model(result: TrainResult, root: str | Path, now: datetime | None = None) -> Path:
+    """Write ``result`` to ``root/<model_version>/`` and return that directory."""
+    version = model_version(result, now)
+    out = Path(root) / version
+    out.mkdir(parents=True, exist_ok=False)
+    torch.save(result.model.state_dict(), out / "model.pt")
+    config = {
+        "format_version": FORMAT_VERSION,
+        "model_version": version,
+        "target": list(result.target),
+        "train_config": result.config.to_dict(),
+        "model_hparams": result.model.hparams,
+        "data_checksum": result.data_checksum,
+        "split": {"scheme": result.split.scheme, "seed": result.split.seed, **result.split.sizes()},
+        "message_passing_edges": edge_counts(result.data),
+        "dropped_extra": result.dropped_extra,
+        "versions": {"torch": torch.__version__, "torch_geometric": torch_geometric.__version__},
+    }
+    _write_json(out / "config.json", config)
+    _write_json(out / "id_maps.json", result.node_ids)
+    np.savez(
+        out / "split.npz", train=result.split.train, val=result.split.val, test=result.split.test,
+        **{f"held_out_dst_{k}": v for k, v in result.split.held_out_dst.items()},
+    )
+    metrics = {
+        "test": result.test_metrics, "val": result.val_metrics, "best_epoch": result.best_epoch,
+        "epochs_run": len(result.history), "seconds_per_epoch": result.seconds_per_epoch,
+        "seconds_total": result.seconds_total,
+    }
+    _write_json(out / "metrics.json", metrics)
+    with open(out / "history.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["epoch", "loss", "val_auroc", "seconds"])
+        writer.writeheader()
+        writer.writerows(result.history)
+    (out / "MODEL_CARD.md").write_text(model_card(result, version))
+    (out / "model_version").write_text(version + "\n")
+    return out
+
+
+@dataclass
+class LoadedModel:
+    """A model read back from its directory, in eval mode."""
+
+    model: LinkPredictor
+    config: TrainConfig
+    target: EdgeKey
+    node_ids: dict[str, list[str]]
+    split: EdgeSplit
+    metrics: dict[str, Any]
+    model_version: str
+    data_checksum: str
+    path: Path
+
+    def graph(self, export: GraphExport) -> HeteroData:
+        """Rebuild the message-passing graph the model was trained on from ``export``.
+
+        Raises ``ValueError`` if ``export`` is not the data the model was trained on: scoring a different
+        graph would silently mis-index nodes.
+        """
+        if export.node_ids != self.node_ids:
+            raise ValueError(
+                f"{self.path}: the export's node ids differ from id_maps.json; re-export the graph the model "
+                "was trained on, or retrain on this one"
+            )
+        checksum = export_checksum(export)
+        if checksum != self.data_checksum:
+            raise ValueError(
+                f"{self.path}: export checksum {checksum[:12]}… differs from the trained one "
+                f"{self.data_checksum[:12]}… (edges changed); retrain, or re-export the same snapshot"
+            )
+        drop = holdout_drop(export, self.target, self.split, self.config.holdout_drop_pair_edges)
+        return to_heterodata(export, drop)
+
+
+def load_model(path: str | Path) -> LoadedModel:
+    """Read a directory written by :func:`save_model`."""
+    path = Path(path)
+    config = _read_json(path / "config.json")
+    if config.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path / 'config.json'}: format_version {config.get('format_version')!r}, "
+            f"this pmkg reads {FORMAT_VERSION}; retrain or use the matching pmkg version"
+        )
+    model = LinkPredictor.from_hparams(config["model_hparams"])
+    model.load_state_dict(torch.load(path / "model.pt", weights_only=True))
+    model.eval()
+    known = {f.name for f in fields(TrainConfig)}
+    train_config = TrainConfig(**{k: v for k, v in config["train_config"].items() if k in known})
+    with np.load(path / "split.npz") as z:
+        held = {k.removeprefix("held_out_dst_"): z[k] for k in z.files if k.startswith("held_out_dst_")}
+        split = EdgeSplit(
+            train=z["train"], val=z["val"], test=z["test"], scheme=config["split"]["scheme"],
+            seed=config["split"]["seed"], held_out_dst=held,
+        )
+    return LoadedModel(
+        model=model, config=train_config, target=tuple(config["target"]),  # type: ignore[arg-type]
+        node_ids=_read_json(path / "id_maps.json"), split=split, metrics=_read_json(path / "metrics.json"),
+        model_version=config["model_version"], data_checksum=config["data_checksum"], path=path,
+    )
+
+
+def model_card(result: TrainResult, version: str) -> str:
+    """Markdown model card: purpose, data, protocol, numbers, limitations."""
+    src, rel, dst = result.target
+    cfg = result.config
+    hp = result.model.hparams
+    nodes = "\n".join(f"| {label} | {n:,} |" for label, n in sorted(hp["num_nodes"].items()))
+    edges = "\n".join(f"| `{k}` | {n:,} |" for k, n in sorted(edge_counts(result.data).items()))
+    rows = []
+    for name, label in (("gnn", "GNN (this model)"), ("degree_prior", "degree-product prior")):
+        m = result.test_metrics[name]
+        rows.append(f"| {label} | " + " | ".join(f"{m[k]:.4f}" for k in METRIC_KEYS) + " |")
+    sizes = result.split.sizes()
+    if cfg.split == "disease_holdout":
+        split_text = (
+            f"disease holdout: all {rel} edges of {len(result.split.held_out_dst.get('test', []))} test and "
+            f"{len(result.split.held_out_dst.get('val', []))} val {dst} nodes (seed {cfg.seed}) were held out"
+            + (f"; other {src}–{dst} edges of those nodes were also removed from message passing "
+               f"({sum(result.dropped_extra.values())} edges)" if result.dropped_extra else "")
+        )
+    else:
+        split_text = f"random: {cfg.val_frac:.0%} val, {cfg.test_frac:.0%} test of the {rel} edges (seed {cfg.seed})"
+    gm = result.test_metrics["gnn"]
+    return f"""# Model card: `{version}`
+
+## What it predicts
+A score for every `({src})-[:{rel}]->({dst})` pair: a DistMult logit over node embeddings from a
+{hp['num_layers']}-layer heterogeneous GNN (`conv={hp['conv']}`, hidden {hp['hidden']}). Higher means more
+likely; `sigmoid(score)` is **not calibrated** to the real prevalence ({gm['prevalence']:.4%} of candidate
+pairs in the test set). Use the per-{dst} rank, not the raw value, unless a calibrator is fitted.
+
+## Training data
+Nodes per label:
+
+| label | nodes |
+|---|---|
+{nodes}
+
+Message-passing edges per type (reverse types `rev_*` included; val/test {rel} edges removed):
+
+| edge type | edges |
+|---|---|
+{edges}
+
+Target edges: {sizes['train']} train, {sizes['val']} val, {sizes['test']} test. Export checksum
+`{result.data_checksum[:16]}…`.
+
+## Protocol
+- Split ({split_text}) made before any negative sampling. Val and test edges are absent from message
+  passing in both directions, and the structural node features (log1p degree per relation) are computed on
+  the message-passing graph only.
+- Training: full batch, BCE on training positives vs {cfg.neg_ratio} uniform non-training-positive
+  negatives each, {cfg.mp_target_dropout:.0%} of training {rel} edges hidden from message passing per epoch
+  and used as that epoch's positives; Adam lr {cfg.lr}, weight decay {cfg.weight_decay}; early stopping on
+  val AUROC (patience {cfg.patience}); best epoch {result.best_epoch} of {len(result.history)},
+  {result.seconds_per_epoch:.3f} s/epoch on {cfg.threads} CPU thread(s).
+- Test: test edges against **every** `{src}×{dst}` pair that is not a train/val positive (no sampled
+  negatives). MRR and Hits@k are filtered per positive (other known and test positives of the same {dst}
+  removed); Recall@100 is per {dst}, averaged; ties count at their mean rank. The degree-product prior
+  (train {rel} degree of {src} × of {dst}) is scored on the same candidates.
+
+## Test results (seed {cfg.seed})
+
+| model | {' | '.join(METRIC_KEYS)} |
+|---|{'---|' * len(METRIC_KEYS)}
+{chr(10).join(rows)}
+
+## Limitations
+- One seed, one split: with few test edges the numbers have wide error bars; compare across seeds.
+- Scores are only valid with the message-passing graph rebuilt from the same export and split
+  (`LoadedModel.graph`); a changed graph needs retraining (the model embeds every node it was trained on
+  and is transductive).
+- Unknown pairs are treated as negatives, but many are untested rather than false: precision is a lower
+  bound. Popular drugs and well-studied diseases are favoured, as by the degree prior.
+- Not clinical advice: a high score is a hypothesis for review, not evidence of efficacy or safety.
+"""
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    # allow_nan=False: NaN (e.g. AUROC without val edges) is written as null, which strict JSON readers accept.
+    text = json.dumps(_nan_to_none(obj), indent=2, sort_keys=True, default=_json_default, allow_nan=False)
+    path.write_text(text + "\n")
+
+
+def _nan_to_none(obj: Any) -> Any:
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    return obj
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: missing; is this a model directory written by save_model?") from None
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"not JSON-serialisable: {type(obj).__name__}")

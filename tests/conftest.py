@@ -1,0 +1,61 @@
+"""Shared fixtures: one real embedded ArcadeDB server for the session, loaded with the committed fixtures.
+
+Every statement any ``GraphStore`` sends during the session is recorded; ``test_neo4j_gate.py`` (run
+last) lints them all against Neo4j 5.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # the graph server shares the 2 cores with torch
+
+from kg.load import ingest_sources  # noqa: E402
+from kg.store import GraphStore, SentStatement, record_statements  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SESSION_STATEMENTS: list[SentStatement] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The Neo4j gate checks what the rest of the run sent, so it must run after everything else.
+    items.sort(key=lambda item: item.get_closest_marker("neo4j_gate") is not None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "neo4j_gate: lints every statement the session sent; runs last")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_all_statements():
+    with record_statements() as sink:
+        yield
+        SENT = sink
+        SESSION_STATEMENTS.extend(SENT)
+
+
+@pytest.fixture(scope="session")
+def sent_statements() -> list[SentStatement]:
+    """Live view of what has been sent so far (the gate reads it at the end)."""
+    from kg import store as store_module
+
+    return store_module._recorders[0] if store_module._recorders else SESSION_STATEMENTS
+
+
+@pytest.fixture(scope="session")
+def graph_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"embedded://{tmp_path_factory.mktemp('graph') / 'db'}"
+
+
+@pytest.fixture(scope="session")
+def store(graph_uri: str):
+    with GraphStore.connect(graph_uri) as graph:
+        yield graph
+
+
+@pytest.fixture(scope="session")
+def ingest_outcomes(store: GraphStore):
+    return ingest_sources(store, FIXTURES, progress=False)
