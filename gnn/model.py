@@ -31,6 +31,21 @@ from gnn.data import feature_dims, num_nodes_dict
 
 EdgeType = tuple[str, str, str]
 CONVS = ("rel", "sage", "graph")
+EMBEDDINGS = ("learned", "random", "none")
+
+
+class FixedEmbedding(nn.Module):
+    """A random, frozen ``(N, H)`` identity code per node (a buffer, so it is saved with the weights).
+
+    Why: learned per-node embeddings memorise the ~600 training edges. Fixed random codes still let message
+    passing tell nodes apart, so a drug's and a disease's aggregated neighbourhoods (targets vs associated
+    genes, say) overlap in the DistMult product when they share neighbours, the signal metapath
+    methods (DWPC) count explicitly, with nothing per node to overfit.
+    """
+
+    def __init__(self, num_nodes: int, hidden: int) -> None:
+        super().__init__()
+        self.register_buffer("weight", torch.randn(num_nodes, hidden))
 
 
 class HeteroEncoder(nn.Module):
@@ -48,21 +63,26 @@ class HeteroEncoder(nn.Module):
         aggr: str = "mean",
         residual: bool = True,
         norm: bool = True,
-        embeddings: bool = True,
+        embeddings: str = "learned",
     ) -> None:
         super().__init__()
         if conv not in CONVS:
             raise ValueError(f"conv must be one of {CONVS}, got {conv!r}")
+        if embeddings not in EMBEDDINGS:
+            raise ValueError(f"embeddings must be one of {EMBEDDINGS}, got {embeddings!r}")
         self.node_types = sorted(num_nodes)
         self.dropout = dropout
         self.residual = residual
-        self.embedding = nn.ModuleDict(
-            {t: nn.Embedding(num_nodes[t], hidden) for t in self.node_types} if embeddings else {}
-        )
+        if embeddings == "learned":
+            self.embedding = nn.ModuleDict({t: nn.Embedding(num_nodes[t], hidden) for t in self.node_types})
+            for emb in self.embedding.values():
+                # Small init: the features carry the signal at the start, the embeddings learn the residue.
+                nn.init.normal_(emb.weight, std=0.1)
+        elif embeddings == "random":
+            self.embedding = nn.ModuleDict({t: FixedEmbedding(num_nodes[t], hidden) for t in self.node_types})
+        else:
+            self.embedding = nn.ModuleDict()
         self.feature_proj = nn.ModuleDict({t: nn.Linear(feature_dims[t], hidden) for t in self.node_types})
-        for emb in self.embedding.values():
-            # Small init: the features carry the signal at the start, the embeddings learn the residue.
-            nn.init.normal_(emb.weight, std=0.1)
 
         def make(_: EdgeType) -> nn.Module:
             if conv == "sage":
@@ -144,7 +164,7 @@ class LinkPredictor(nn.Module):
         aggr: str = "mean",
         residual: bool = True,
         norm: bool = True,
-        embeddings: bool = True,
+        embeddings: str = "learned",
         sparse: bool = False,
     ) -> None:
         super().__init__()

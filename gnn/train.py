@@ -52,7 +52,7 @@ class TrainConfig:
     aggr: str = "mean"
     residual: bool = True
     norm: bool = True
-    embeddings: bool = True
+    embeddings: str = "learned"
     sparse: bool = False
     lr: float = 0.01
     weight_decay: float = 0.0

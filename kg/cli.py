@@ -43,12 +43,12 @@ def _store(graph: str | None):  # noqa: ANN202 - lazy import keeps `pmkg --help`
     try:
         return GraphStore.connect(graph)
     except GraphUnavailable as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise _fail(str(exc)) from exc
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    # soft_wrap: paths and commands in messages must stay copy-pasteable, not be broken at the terminal width.
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True, highlight=False)
     return typer.Exit(code)
 
 
@@ -158,7 +158,134 @@ def query(
             named, rows = run_query(store, name, raw)
     except QueryError as exc:
         raise _fail(str(exc)) from exc
-    typer.echo(render(rows, fmt, columns=named.columns, title=name if fmt == "table" else None))
+    text = render(rows, fmt, columns=named.columns, title=name if fmt == "table" else None)
+    typer.echo(text, nl=not text.endswith("\n"))
+
+
+METRIC_COLUMNS = ("auroc", "auprc", "mrr", "hits@1", "hits@10", "recall@100", "auprc_1to1_sampled")
+ModelsOpt = Annotated[Path, typer.Option("--models-dir", help="Where versioned model directories live.")]
+
+
+def _metrics_rows(metrics: dict[str, dict[str, float]]) -> list[dict]:
+    return [
+        {"model": name, **{k: round(float(v[k]), 4) for k in METRIC_COLUMNS if k in v}} for name, v in metrics.items()
+    ]
+
+
+def _train_config(epochs: int | None, seed: int, split: str, threads: int):  # noqa: ANN202
+    from gnn.train import TrainConfig
+
+    config = TrainConfig(seed=seed, split=split, threads=threads)
+    if epochs is not None:
+        config.epochs = epochs
+    return config
+
+
+@app.command()
+def train(
+    epochs: Annotated[int | None, typer.Option(min=1, help="Maximum epochs (early stopping on val AUROC).")] = None,
+    seed: int = 0,
+    split: Annotated[str, typer.Option(help="random | disease_holdout")] = "random",
+    threads: Annotated[int, typer.Option(min=1)] = 2,
+    models_dir: ModelsOpt = Path("pmkg-data/models"),
+    graph: GraphOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Export the graph, train the GNN on Drug-TREATS-Disease, evaluate against the degree prior, save the model."""
+    from kg.output import render
+    from kg.pipeline import train_from_graph
+
+    _setup_logging(quiet)
+    with _store(graph) as store:
+        try:
+            outcome = train_from_graph(store, _train_config(epochs, seed, split, threads), models_dir, not quiet)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+    typer.echo(render(_metrics_rows(outcome.metrics), "table", title=f"held-out test edges ({split} split)"))
+    typer.echo(
+        f"model {outcome.model_version} -> {outcome.model_dir}\n"
+        f"{outcome.epochs_run} epochs at {outcome.seconds_per_epoch:.2f} s/epoch; "
+        f"export {outcome.export_seconds:.1f} s; "
+        f"validation Brier {outcome.calibration['brier']:.5f}"
+    )
+
+
+@predict_app.command("repurposing")
+def predict_repurposing(
+    model: Annotated[Path | None, typer.Option(help="Model directory (default: the latest trained).")] = None,
+    all_pairs: Annotated[bool, typer.Option("--all", help="Write every Drug x Disease pair to --out.")] = False,
+    out: Annotated[Path | None, typer.Option(help="TSV path for --all.")] = None,
+    top_k: Annotated[int, typer.Option(min=1, max=1000, help="Candidates per disease written to the graph.")] = 50,
+    write: Annotated[bool, typer.Option("--write/--no-write", help="Write PREDICTED_TREATS edges.")] = True,
+    models_dir: ModelsOpt = Path("pmkg-data/models"),
+    graph: GraphOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score every Drug x Disease pair; write the TSV and the top-k novel candidates back into the graph."""
+    from kg.pipeline import latest_model
+    from kg.pipeline import predict_repurposing as run_prediction
+
+    _setup_logging(quiet)
+    if all_pairs and out is None:
+        raise _fail("--all needs --out FILE.tsv")
+    try:
+        model_dir = model or latest_model(models_dir)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from exc
+    with _store(graph) as store:
+        try:
+            outcome = run_prediction(store, model_dir, top_k, out if all_pairs else None, write, not quiet)
+        except (ValueError, FileNotFoundError) as exc:
+            raise _fail(str(exc)) from exc
+    typer.echo(
+        f"model {outcome.model_version}: scored {outcome.pairs_scored:,} pairs in {outcome.seconds:.1f} s; "
+        f"{outcome.written_to_graph:,} PREDICTED_TREATS edges in the graph"
+        + (f"; all pairs in {outcome.tsv}" if outcome.tsv else "")
+    )
+
+
+DEMO_DISEASES = ("DOID:1612", "DOID:10652", "DOID:9352", "DOID:14330")
+
+
+@app.command()
+def demo(
+    epochs: Annotated[int | None, typer.Option(min=1)] = None,
+    top: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    graph: Annotated[str, typer.Option("--graph", "-g")] = "embedded://pmkg-data/demo-graph",
+    workdir: Annotated[Path, typer.Option(help="Models, TSV and report go here.")] = Path("pmkg-data/demo"),
+    quiet: QuietOpt = False,
+) -> None:
+    """The whole chain on the bundled real sample: ingest, train, predict, write back, and print candidates."""
+    from ingest.registry import SAMPLE_DATA_DIR
+    from kg.load import ingest_sources, write_report
+    from kg.output import render
+    from kg.pipeline import predict_repurposing as run_prediction
+    from kg.pipeline import train_from_graph
+    from kg.queries import run_query
+
+    _setup_logging(quiet)
+    with _store(graph) as store:
+        typer.echo(f"[1/4] ingesting the bundled Hetionet + PharmacotherapyDB sample into {graph}")
+        outcomes = ingest_sources(store, SAMPLE_DATA_DIR, progress=not quiet)
+        write_report(outcomes, workdir / "ingest-report.json")
+        for o in outcomes:
+            typer.echo(f"      {o.name}: {o.nodes:,} nodes, {o.edges:,} edges, {o.seconds:.1f} s")
+        if not all(o.ok for o in outcomes):
+            raise _fail("ingest failed; see the errors above")
+        typer.echo("[2/4] training the heterogeneous GNN (random split; test edges never in message passing)")
+        trained = train_from_graph(store, _train_config(epochs, 0, "random", 2), workdir / "models", not quiet)
+        typer.echo(render(_metrics_rows(trained.metrics), "table", title="held-out treats edges, all-pairs ranking"))
+        typer.echo("[3/4] scoring every Drug x Disease pair and writing the top candidates back to the graph")
+        tsv = workdir / "predictions.tsv"
+        predicted = run_prediction(store, trained.model_dir, 50, tsv, True, not quiet)
+        typer.echo(f"      {predicted.pairs_scored:,} pairs -> {tsv}; {predicted.written_to_graph:,} PREDICTED_TREATS")
+        typer.echo(f"[4/4] top-{top} repurposing candidates, read back from the graph (queries/repurposing_candidates)")
+        for disease in DEMO_DISEASES:
+            _, rows = run_query(store, "repurposing_candidates", {"disease": disease, "k": top})
+            name = store.run("MATCH (d:Disease {id: $id}) RETURN d.name AS name", {"id": disease})
+            title = f"{disease} {name[0]['name'] if name else ''}"
+            typer.echo(render(rows, "table", title=title))
+    typer.echo(f"model {trained.model_version}; try: pmkg query repurposing_candidates -g {graph} -p disease=DOID:1612")
 
 
 def main() -> None:

@@ -35,12 +35,15 @@ class QueryParam:
     help: str
 
     def convert(self, raw: Any) -> Any:
+        value = self._parse(raw)
+        if self.type == "integer" and not 0 <= value <= MAX_INTEGER_PARAM:
+            raise QueryError(f"parameter {self.name!r} must be between 0 and {MAX_INTEGER_PARAM}, got {value}")
+        return value
+
+    def _parse(self, raw: Any) -> Any:
         try:
             if self.type == "integer":
-                value = int(raw)
-                if not 0 <= value <= MAX_INTEGER_PARAM:
-                    raise QueryError(f"parameter {self.name!r} must be between 0 and {MAX_INTEGER_PARAM}, got {value}")
-                return value
+                return int(raw)
             if self.type == "float":
                 return float(raw)
             if self.type == "boolean":

@@ -17,7 +17,6 @@ from kg.load import ingest_sources  # noqa: E402
 from kg.store import GraphStore, SentStatement, record_statements  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SESSION_STATEMENTS: list[SentStatement] = []
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -30,19 +29,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _record_all_statements():
+def session_statements() -> list[SentStatement]:
+    """Every statement sent during the session, growing as tests run (the gate reads it last)."""
     with record_statements() as sink:
-        yield
-        SENT = sink
-        SESSION_STATEMENTS.extend(SENT)
-
-
-@pytest.fixture(scope="session")
-def sent_statements() -> list[SentStatement]:
-    """Live view of what has been sent so far (the gate reads it at the end)."""
-    from kg import store as store_module
-
-    return store_module._recorders[0] if store_module._recorders else SESSION_STATEMENTS
+        yield sink
 
 
 @pytest.fixture(scope="session")

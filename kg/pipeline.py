@@ -1,0 +1,150 @@
+"""The main job's steps, shared by ``pmkg train``, ``pmkg predict`` and ``pmkg demo``.
+
+graph --export--> GraphExport --gnn.train--> model dir --score--> TSV + PREDICTED_TREATS back in the graph.
+``gnn`` never sees the driver: this module asks ``kg.export`` for arrays and hands scores to
+``kg.predictions``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kg.export import GraphExport, export_graph
+from kg.predictions import PredictedLink, write_predicted_treats
+from kg.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODELS_DIR = Path("pmkg-data/models")
+_LATEST = "LATEST"
+
+
+def latest_model(models_dir: Path = DEFAULT_MODELS_DIR) -> Path:
+    pointer = models_dir / _LATEST
+    if not pointer.is_file():
+        raise FileNotFoundError(f"no trained model in {models_dir}: run `pmkg train` first, or pass --model DIR")
+    return models_dir / pointer.read_text().strip()
+
+
+@dataclass
+class TrainOutcome:
+    model_dir: Path
+    model_version: str
+    metrics: dict
+    seconds_per_epoch: float
+    epochs_run: int
+    export_seconds: float
+    calibration: dict
+
+
+def train_from_graph(store: GraphStore, config, models_dir: Path = DEFAULT_MODELS_DIR, progress: bool = True):  # noqa: ANN001
+    """Export the graph, train and evaluate, calibrate on the validation fold, save a versioned model dir."""
+    from gnn import TARGET
+    from gnn.artifacts import save_model
+    from gnn.calibration import fit_platt
+    from gnn.predict import score_all_pairs
+    from gnn.train import train
+
+    t0 = time.perf_counter()
+    export = export_graph(store, progress=progress)
+    export_seconds = time.perf_counter() - t0
+    if TARGET not in export.edges:
+        raise ValueError("the graph has no Drug-TREATS-Disease edges to learn from: run `pmkg ingest` first")
+    result = train(export, config, progress=progress)
+    model_dir = save_model(result, models_dir)
+    scores = score_all_pairs(result)
+    calibration = fit_platt(scores, result.split.val, result.split.train)
+    (model_dir / "calibration.json").write_text(json.dumps(calibration.to_dict(), indent=2))
+    (models_dir / _LATEST).write_text(model_dir.name)
+    version = json.loads((model_dir / "config.json").read_text())["model_version"]
+    return TrainOutcome(
+        model_dir=model_dir,
+        model_version=version,
+        metrics=result.test_metrics,
+        seconds_per_epoch=result.seconds_per_epoch,
+        epochs_run=len(result.history),
+        export_seconds=export_seconds,
+        calibration=calibration.to_dict(),
+    )
+
+
+@dataclass
+class PredictionOutcome:
+    model_version: str
+    pairs_scored: int
+    written_to_graph: int
+    tsv: Path | None
+    seconds: float
+
+
+def predict_repurposing(
+    store: GraphStore,
+    model_dir: Path,
+    top_k: int = 50,
+    out_tsv: Path | None = None,
+    write_back: bool = True,
+    progress: bool = True,
+) -> PredictionOutcome:
+    """Score every Drug x Disease pair; write the TSV and the top-k novel candidates per disease to the graph.
+
+    The TSV ranks every drug for each disease (1 = best) and flags known indications. The graph receives
+    only candidates that are not already ``TREATS`` edges, ranked among themselves.
+    """
+    from gnn import TARGET
+    from gnn.artifacts import load_model
+    from gnn.calibration import PlattScaling
+    from gnn.predict import rank_all, score_all_pairs, top_k_per_disease
+
+    t0 = time.perf_counter()
+    loaded = load_model(model_dir)
+    export = export_graph(store, progress=progress)
+    scores = score_all_pairs(loaded.model, loaded.graph(export))
+    platt = PlattScaling(**json.loads((model_dir / "calibration.json").read_text()))
+    probabilities = platt.probability(scores)
+    known = export.edges[TARGET]
+    drugs, diseases = export.node_ids[TARGET[0]], export.node_ids[TARGET[2]]
+    if out_tsv is not None:
+        write_pair_tsv(out_tsv, export, scores, probabilities, rank_all(scores), known, loaded.model_version)
+    written = 0
+    if write_back:
+        links = [
+            PredictedLink(drugs[p.src], diseases[p.dst], p.score, float(probabilities[p.src, p.dst]), p.rank)
+            for p in top_k_per_disease(scores, top_k, exclude=known)
+        ]
+        written = write_predicted_treats(store, links, loaded.model_version)
+    return PredictionOutcome(loaded.model_version, scores.size, written, out_tsv, time.perf_counter() - t0)
+
+
+def write_pair_tsv(
+    path: Path,
+    export: GraphExport,
+    scores: np.ndarray,
+    probabilities: np.ndarray,
+    ranks: np.ndarray,
+    known: np.ndarray,
+    model_version: str,
+) -> None:
+    """One row per Drug x Disease pair: ``drug_id disease_id score probability rank known model_version``."""
+    from gnn import TARGET
+
+    drugs, diseases = export.node_ids[TARGET[0]], export.node_ids[TARGET[2]]
+    known_mask = np.zeros(scores.shape, dtype=bool)
+    known_mask[known[0], known[1]] = True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".partial")
+    with open(tmp, "w") as fh:
+        fh.write("drug_id\tdisease_id\tscore\tprobability\trank\tknown\tmodel_version\n")
+        for j, disease in enumerate(diseases):
+            order = np.argsort(ranks[:, j], kind="stable")
+            fh.writelines(
+                f"{drugs[i]}\t{disease}\t{scores[i, j]:.6f}\t{probabilities[i, j]:.6g}\t{ranks[i, j]}\t"
+                f"{int(known_mask[i, j])}\t{model_version}\n"
+                for i in order
+            )
+    tmp.replace(path)  # a reader never sees half a file

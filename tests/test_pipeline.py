@@ -1,0 +1,86 @@
+"""The main job on the fixture graph: export, train a few epochs, predict, write back, query it back."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from gnn import TARGET
+from gnn.train import TrainConfig
+from kg.export import export_graph
+from kg.pipeline import latest_model, predict_repurposing, train_from_graph
+from kg.queries import run_query
+
+FEW_EPOCHS = TrainConfig(epochs=4, hidden=16, patience=10, threads=1, seed=0)
+
+
+@pytest.fixture(scope="module")
+def export(store, ingest_outcomes):
+    return export_graph(store, progress=False)
+
+
+@pytest.fixture(scope="module")
+def trained(store, ingest_outcomes, tmp_path_factory):
+    models = tmp_path_factory.mktemp("models")
+    return models, train_from_graph(store, FEW_EPOCHS, models, progress=False)
+
+
+def test_export_matches_the_graph(store, export):
+    assert export.edges[TARGET].shape == (2, 306)
+    drugs = export.node_ids["Drug"]
+    assert len(drugs) == len(set(drugs)) == store.run("MATCH (n:Drug) RETURN count(n) AS n")[0]["n"]
+    src, dst = export.edges[TARGET]
+    pairs = {(drugs[s], export.node_ids["Disease"][d]) for s, d in zip(src, dst, strict=True)}
+    assert ("DRUGBANK:DB00843", "DOID:10652") in pairs  # donepezil treats Alzheimer's disease
+    assert "Source" not in export.node_ids  # bookkeeping nodes never reach the model
+
+
+def test_training_saves_a_versioned_model_with_finite_metrics(trained):
+    models, outcome = trained
+    assert latest_model(models) == outcome.model_dir
+    for name in ("model.pt", "config.json", "id_maps.json", "metrics.json", "MODEL_CARD.md", "calibration.json"):
+        assert (outcome.model_dir / name).is_file(), name
+    for model in ("gnn", "degree_prior"):
+        assert 0.0 <= outcome.metrics[model]["auroc"] <= 1.0
+    assert np.isfinite(outcome.calibration["slope"])
+
+
+def test_predictions_cover_every_pair_and_come_back_through_cypher(store, export, trained, tmp_path):
+    _, outcome = trained
+    tsv = tmp_path / "all.tsv"
+    predicted = predict_repurposing(store, outcome.model_dir, top_k=5, out_tsv=tsv, progress=False)
+    n_drugs, n_diseases = len(export.node_ids["Drug"]), len(export.node_ids["Disease"])
+    with open(tsv) as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert len(rows) == predicted.pairs_scored == n_drugs * n_diseases
+    assert len({(r["drug_id"], r["disease_id"]) for r in rows}) == len(rows)
+    assert all(np.isfinite(float(r["score"])) and 0.0 <= float(r["probability"]) <= 1.0 for r in rows[:5000])
+    assert {r["model_version"] for r in rows} == {outcome.model_version}
+    assert sum(r["known"] == "1" for r in rows) == 306
+
+    _, candidates = run_query(store, "repurposing_candidates", {"disease": "DOID:10652", "k": "3"})
+    assert [c["rank"] for c in candidates] == [1, 2, 3]
+    assert all(c["model_version"] == outcome.model_version for c in candidates)
+    known = {r["drug_id"] for r in rows if r["disease_id"] == "DOID:10652" and r["known"] == "1"}
+    assert not known & {c["drug_id"] for c in candidates}, "known indications are not candidates"
+    by_pair = {(r["drug_id"], r["disease_id"]): float(r["score"]) for r in rows}
+    assert candidates[0]["score"] == pytest.approx(by_pair[(candidates[0]["drug_id"], "DOID:10652")], abs=1e-5)
+
+
+def test_rerunning_prediction_replaces_rather_than_adds(store, trained):
+    _, outcome = trained
+    count = "MATCH (:Drug)-[p:PREDICTED_TREATS]->(:Disease) RETURN count(p) AS n"
+    predict_repurposing(store, outcome.model_dir, top_k=5, progress=False)
+    first = store.run(count)[0]["n"]
+    predict_repurposing(store, outcome.model_dir, top_k=5, progress=False)
+    assert store.run(count)[0]["n"] == first > 0
+
+
+def test_predictions_never_feed_back_into_the_export(store, export, trained):
+    predict_repurposing(store, trained[1].model_dir, top_k=5, progress=False)
+    again = export_graph(store, progress=False)
+    assert again.node_ids == export.node_ids
+    assert all(np.array_equal(again.edges[k], export.edges[k]) for k in export.edges)
+    assert not any(rel.startswith("PREDICTED") for _, rel, _ in again.edges)
