@@ -2,18 +2,20 @@
 
 Shapes (``H`` = ``hidden``, ``N_t`` = number of nodes of type ``t``, ``F_t`` = its structural features):
 
-- input ``x_dict[t]``: float ``(N_t, F_t)`` structural features (see :mod:`gnn.data`);
-- input ``edge_dict[(s, r, d)]``: int ``(2, E)`` ``edge_index`` or a ``torch.sparse_csr`` ``(N_d, N_s)``
-  adjacency (:func:`gnn.data.csr_adjacency`); both give identical results;
-- ``h0[t] = emb_t + W_t x_t`` of shape ``(N_t, H)``: a learnable embedding per node (identity the
-  structure cannot express) plus a projection of the features (what generalises to low-degree nodes);
-- ``L`` layers of ``HeteroConv({rel: SAGEConv(H, H, aggr=aggr)}, aggr="sum")``: one SAGE per relation, so
-  each relation has its own weights (R-GCN-like) at SAGE's cost; the sum merges relations into a node type.
-  ReLU and dropout between layers, and a residual connection so a node keeps its own state when a
-  relation brings little (node types whose only edges were held out get the residual alone);
+- input ``x_dict[t]``: float ``(N_t, F_t)`` structural features (log1p degrees, see :mod:`gnn.data`);
+- input ``edge_dict[(s, r, d)]``: what :meth:`LinkPredictor.inputs` builds for the conv type: a
+  :class:`gnn.conv.RelationPlan` (``conv="rel"``), or ``edge_index`` (2, E) / ``torch.sparse_csr``
+  (N_d, N_s) for PyG's ``HeteroConv`` (``conv="sage"`` or ``"graph"``);
+- ``h0[t] = W_t x_t (+ e_t)`` of shape ``(N_t, H)``: a per-type projection of the features, plus, by
+  ``embeddings``, nothing (``"none"``), a frozen random code per node (``"random"``) or a learnable
+  ``nn.Embedding`` (``"learned"``);
+- ``L`` layers of per-relation mean aggregation summed per node type (``RelationalConv``, or
+  ``HeteroConv({rel: SAGEConv(H, H)}, aggr="sum")``): each relation has its own weights (R-GCN-like) at
+  SAGE's cost. Residual connection (a node keeps its own state when a relation brings little, and node
+  types whose only edges were held out still get one), LayerNorm per type, ReLU and dropout between layers;
 - output ``h[t]``: float ``(N_t, H)``;
-- DistMult decoder: ``score(i, j) = sum_k h_src[i, k] * r[k] * h_dst[j, k]``, a logit; all pairs at once is
-  ``(h_src * r) @ h_dst.T`` of shape ``(N_src, N_dst)``.
+- DistMult decoder: ``score(i, j) = sum_k h_src[i, k] * r[k] * h_dst[j, k] + b``, a logit; all pairs at once
+  is ``(h_src * r) @ h_dst.T + b`` of shape ``(N_src, N_dst)``.
 """
 
 from __future__ import annotations

@@ -210,6 +210,32 @@ def train(
     )
 
 
+@app.command()
+def evaluate(
+    seeds: Annotated[int, typer.Option(min=1, max=20, help="Number of seeds (0..N-1).")] = 3,
+    epochs: Annotated[int | None, typer.Option(min=1)] = None,
+    split: Annotated[str, typer.Option(help="random | disease_holdout")] = "random",
+    threads: Annotated[int, typer.Option(min=1)] = 2,
+    out: Annotated[Path, typer.Option(help="Folder for the per-seed CSV.")] = Path("pmkg-data/evaluation"),
+    graph: GraphOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train over several seeds; print GNN vs degree prior as mean ± sd and write the per-seed CSV."""
+    from kg.evaluation import evaluate_seeds, summarise, write_per_seed_csv
+    from kg.export import export_graph
+    from kg.output import render
+
+    _setup_logging(quiet)
+    with _store(graph) as store:
+        export = export_graph(store, progress=not quiet)
+    rows = evaluate_seeds(export, _train_config(epochs, 0, split, threads), list(range(seeds)), not quiet)
+    csv_path = out / f"per-seed-{split}.csv"
+    write_per_seed_csv(rows, csv_path)
+    title = f"{split} split, {seeds} seeds: held-out treats vs all non-training pairs (mean ± sd)"
+    typer.echo(render(summarise(rows), "table", title=title))
+    typer.echo(f"per-seed metrics: {csv_path}")
+
+
 @predict_app.command("repurposing")
 def predict_repurposing(
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the latest trained).")] = None,

@@ -84,3 +84,19 @@ def test_predictions_never_feed_back_into_the_export(store, export, trained):
     assert again.node_ids == export.node_ids
     assert all(np.array_equal(again.edges[k], export.edges[k]) for k in export.edges)
     assert not any(rel.startswith("PREDICTED") for _, rel, _ in again.edges)
+
+
+def test_evaluation_over_seeds_reports_both_models_per_seed(export, tmp_path):
+    from kg.evaluation import evaluate_seeds, summarise, write_per_seed_csv
+
+    rows = evaluate_seeds(export, FEW_EPOCHS, [0, 1], progress=False)
+    assert sorted((r["seed"], r["model"]) for r in rows) == [
+        (0, "degree_prior"),
+        (0, "gnn"),
+        (1, "degree_prior"),
+        (1, "gnn"),
+    ]
+    summary = {s["model"]: s for s in summarise(rows)}
+    assert summary["gnn"]["seeds"] == 2 and "±" in summary["gnn"]["auroc"]
+    write_per_seed_csv(rows, tmp_path / "seeds.csv")
+    assert len((tmp_path / "seeds.csv").read_text().splitlines()) == 5
