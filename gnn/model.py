@@ -58,14 +58,14 @@ class HeteroEncoder(nn.Module):
         num_nodes: dict[str, int],
         feature_dims: dict[str, int],
         edge_types: list[EdgeType],
-        hidden: int = 64,
+        hidden: int = 32,
         num_layers: int = 2,
         dropout: float = 0.2,
         conv: str = "rel",
         aggr: str = "mean",
         residual: bool = True,
         norm: bool = True,
-        embeddings: str = "learned",
+        embeddings: str = "none",
     ) -> None:
         super().__init__()
         if conv not in CONVS:
@@ -159,14 +159,14 @@ class LinkPredictor(nn.Module):
         feature_dims: dict[str, int],
         edge_types: list[EdgeType],
         target: EdgeType,
-        hidden: int = 64,
+        hidden: int = 32,
         num_layers: int = 2,
         dropout: float = 0.2,
         conv: str = "rel",
         aggr: str = "mean",
         residual: bool = True,
         norm: bool = True,
-        embeddings: str = "learned",
+        embeddings: str = "none",
         sparse: bool = False,
     ) -> None:
         super().__init__()

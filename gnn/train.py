@@ -45,27 +45,27 @@ class TrainConfig:
     """Everything that determines a run (recorded verbatim in ``config.json``)."""
 
     epochs: int = 300
-    hidden: int = 64
+    hidden: int = 32
     num_layers: int = 2
     dropout: float = 0.2
     conv: str = "rel"
     aggr: str = "mean"
     residual: bool = True
     norm: bool = True
-    embeddings: str = "learned"
+    embeddings: str = "none"
     sparse: bool = False
     lr: float = 0.01
     weight_decay: float = 0.0
     neg_ratio: int = 5
-    rank_loss_weight: float = 0.0
-    mp_target_dropout: float = 0.0
+    rank_loss_weight: float = 1.0
+    mp_target_dropout: float = 0.3
     seed: int = 0
     val_frac: float = 0.1
     test_frac: float = 0.1
     split: str = "random"
     holdout_drop_pair_edges: bool = True
     patience: int = 30
-    threads: int = 2
+    threads: int = 1
 
     def model_kwargs(self) -> dict[str, Any]:
         return {

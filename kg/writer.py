@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +91,18 @@ def _clean_props(props: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in props.items() if value is not None and value != []}
 
 
+def _accepted(record: NodeRecord | EdgeRecord, stats: GroupStats, validate: Callable[[Any], None]) -> bool:
+    """Count ``record`` and check it against the schema; a rejected record is counted with its reason."""
+    stats.rows += 1
+    try:
+        validate(record)
+    except SchemaError as exc:
+        stats.invalid += 1
+        stats.note(str(exc))
+        return False
+    return True
+
+
 class GraphWriter:
     """Writes records to a :class:`GraphStore` in batches of ``batch_size`` rows."""
 
@@ -137,13 +149,7 @@ class GraphWriter:
     def _group_nodes(nodes: Iterable[NodeRecord], report: WriteReport) -> dict[str, list[dict]]:
         grouped: dict[str, dict[str, dict]] = defaultdict(dict)
         for record in nodes:
-            stats = report.nodes[record.label]
-            stats.rows += 1
-            try:
-                validate_node(record)
-            except SchemaError as exc:
-                stats.invalid += 1
-                stats.note(str(exc))
+            if not _accepted(record, report.nodes[record.label], validate_node):
                 continue
             # One MERGE per id per batch: later records for the same id add to earlier ones.
             props = _clean_props(record.props)
@@ -157,13 +163,9 @@ class GraphWriter:
     def _group_edges(edges: Iterable[EdgeRecord], report: WriteReport) -> dict[tuple[str, str, str], list[dict]]:
         grouped: dict[tuple[str, str, str], dict[tuple[str, str, str], dict]] = defaultdict(dict)
         for record in edges:
-            stats = report.edges[f"{record.src_label}-{record.type}-{record.dst_label}"]
-            stats.rows += 1
-            try:
-                validate_edge(record)
-            except SchemaError as exc:
-                stats.invalid += 1
-                stats.note(str(exc))
+            if not _accepted(
+                record, report.edges[f"{record.src_label}-{record.type}-{record.dst_label}"], validate_edge
+            ):
                 continue
             source = record.props.get("source", "pmkg")
             key = (record.src, record.dst, source)
