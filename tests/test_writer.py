@@ -6,8 +6,7 @@ from kg.writer import GraphWriter
 PROV = {"source": "writer-test", "source_version": "1", "license": "CC0"}
 
 
-def test_invalid_and_dangling_records_are_reported_and_the_rest_written(store):
-    store.ensure_schema()
+def test_invalid_and_dangling_records_are_reported_and_the_rest_written(store, ingest_outcomes):
     nodes = [
         NodeRecord("SideEffect", "UMLS:C9999901", {"name": "good", **PROV}),
         NodeRecord("SideEffect", "C9999902", {"name": "no prefix", **PROV}),  # not a CURIE
@@ -17,11 +16,6 @@ def test_invalid_and_dangling_records_are_reported_and_the_rest_written(store):
         EdgeRecord("CAUSES_SIDE_EFFECT", "Drug", "DRUGBANK:DB99999", "SideEffect", "UMLS:C9999901", PROV),  # dangling
         EdgeRecord("CAUSES_SIDE_EFFECT", "Drug", "DRUGBANK:DB00945", "SideEffect", "UMLS:C9999901", {}),  # no prov
     ]
-    store.run(
-        "MERGE (d:Drug {id: 'DRUGBANK:DB00945'}) ON CREATE SET d.source = 'writer-test', "
-        "d.source_version = '1', d.license = 'CC0'",
-        write=True,
-    )
     report = GraphWriter(store, batch_size=1, progress=False).write(nodes, edges)
     assert report.nodes["SideEffect"].written == 1 and report.nodes["SideEffect"].invalid == 1
     stats = report.edges["Drug-CAUSES_SIDE_EFFECT-SideEffect"]
