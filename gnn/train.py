@@ -6,12 +6,18 @@ One run, in order (PyKEEN's ``pipeline()`` shape: one entry point, the whole con
 2. Build the message-passing graph with the val and test edges removed in both directions
    (:func:`gnn.data.to_heterodata`); under ``disease_holdout`` every other Drug–Disease edge of a held-out
    disease (e.g. PALLIATES) goes too, unless ``holdout_drop_pair_edges`` is off.
-3. Full-batch training. Each epoch draws fresh uniform negatives from src × dst pairs that are not training
-   positives (only training positives are excluded: val/test edges are unknown to the model), ``neg_ratio``
-   per positive, and minimises binary cross-entropy on the DistMult logits.
-   With ``mp_target_dropout > 0`` a fresh fraction of the training target edges is hidden from message
-   passing each epoch (features recomputed) and only those are the positives. This keeps the model from
-   learning "an edge that is already in the graph is a positive", a shortcut test edges never offer.
+3. Full-batch training, one optimiser step per epoch. Each epoch:
+   - a fresh ``mp_target_dropout`` fraction of the training target edges is hidden from message passing
+     (their endpoints' degree features recomputed) and only those are the epoch's positives. Without it the
+     model learns "an edge already in the graph is a positive", a shortcut test edges never offer, and
+     positives' degree features would count the very edge being predicted;
+   - ``neg_ratio`` fresh negatives per positive, uniform over src × dst pairs that are not training
+     positives (only training positives are excluded: val/test edges are unknown to the model);
+     ``negatives="seen_dst"`` draws destinations only from those with a training positive;
+   - loss = binary cross-entropy on the DistMult logits of positives and negatives, plus
+     ``rank_loss_weight`` × a filtered softmax cross-entropy of each positive against all sources of its
+     destination (:func:`rank_loss`). BCE sets the global scale (AUROC/AUPRC across diseases), the
+     softmax term the per-disease order (MRR/Hits@k); on the Hetionet sample the sum beat either alone.
 4. After each epoch, val AUROC over all pairs that are not training positives; the best epoch's weights
    are kept and training stops after ``patience`` epochs without improvement.
 5. Test metrics for the GNN and the degree-product prior under the same protocol (:mod:`gnn.metrics`):
@@ -39,6 +45,8 @@ from gnn.model import LinkPredictor
 from gnn.split import EdgeSplit, make_split
 from kg.export import EdgeKey, GraphExport
 
+NEGATIVES = ("uniform", "seen_dst")
+
 
 @dataclass
 class TrainConfig:
@@ -57,6 +65,7 @@ class TrainConfig:
     lr: float = 0.01
     weight_decay: float = 0.0
     neg_ratio: int = 5
+    negatives: str = "uniform"
     rank_loss_weight: float = 1.0
     mp_target_dropout: float = 0.3
     seed: int = 0
@@ -105,16 +114,23 @@ def seed_everything(seed: int) -> None:
 
 
 def sample_negatives(
-    rng: np.random.Generator, n: int, num_src: int, num_dst: int, exclude_codes: np.ndarray
+    rng: np.random.Generator,
+    n: int,
+    num_src: int,
+    num_dst: int,
+    exclude_codes: np.ndarray,
+    dst_pool: np.ndarray | None = None,
 ) -> np.ndarray:
     """``n`` uniform (src, dst) pairs, shape (2, n), none of whose codes is in ``exclude_codes`` (sorted).
 
-    Rejection sampling: positives are a tiny fraction of all pairs, so one or two rounds suffice.
+    ``dst_pool`` restricts the destinations to those indices (default: all). Rejection sampling: positives
+    are a tiny fraction of all pairs, so one or two rounds suffice.
     """
     out = np.empty((2, 0), dtype=np.int64)
     while out.shape[1] < n:
         m = int((n - out.shape[1]) * 1.1) + 8
-        cand = np.stack([rng.integers(0, num_src, m), rng.integers(0, num_dst, m)])
+        dst = rng.integers(0, num_dst, m) if dst_pool is None else rng.choice(dst_pool, m)
+        cand = np.stack([rng.integers(0, num_src, m), dst])
         codes = pair_codes(cand, num_dst)
         pos = np.searchsorted(exclude_codes, codes).clip(max=max(len(exclude_codes) - 1, 0))
         hit = exclude_codes[pos] == codes if len(exclude_codes) else np.zeros(m, dtype=bool)
@@ -159,7 +175,12 @@ def holdout_drop(
 def train(
     export: GraphExport, config: TrainConfig, target: EdgeKey = TARGET, progress: bool = True
 ) -> TrainResult:
-    """Train and evaluate one model on ``export`` for the ``target`` relation. See the module docstring."""
+    """Train and evaluate one model on ``export`` for the ``target`` relation. See the module docstring.
+
+    Sets ``torch.set_num_threads(config.threads)`` for the process (process-global in torch) and seeds
+    ``random``, ``numpy`` and ``torch``: a run is bit-for-bit repeatable for a fixed thread count (float
+    reduction order, hence the numbers, changes with the thread count).
+    """
     t_start = time.perf_counter()
     torch.set_num_threads(config.threads)
     seed_everything(config.seed)
@@ -168,6 +189,8 @@ def train(
             f"target {target!r} is not in export.edges (have {sorted(export.edges)}); "
             "export the target relation or pass target=..."
         )
+    if config.negatives not in NEGATIVES:
+        raise ValueError(f"negatives must be one of {NEGATIVES}, got {config.negatives!r}")
     src_label, _, dst_label = target
     n_src, n_dst = export.num_nodes(src_label), export.num_nodes(dst_label)
     split = make_split(export.edges[target], config.split, config.val_frac, config.test_frac, config.seed)
@@ -179,6 +202,9 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = np.random.default_rng(config.seed)
     train_codes = np.sort(pair_codes(split.train, n_dst))
+    # "seen_dst": only destinations with a training positive. Otherwise diseases without any training edge
+    # (all held-out ones, under disease_holdout) appear only as negatives and learn "no edge = negative".
+    dst_pool = np.unique(split.train[1]) if config.negatives == "seen_dst" else None
     full_inputs = model.inputs(data)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     train_mask = torch.zeros(n_src, n_dst, dtype=torch.bool)
@@ -197,7 +223,7 @@ def train(
             inputs = model.inputs(epoch_graph, base=full_inputs, changed=[target, reverse_key(target)])
         else:
             sup, inputs = split.train, full_inputs
-        neg = sample_negatives(rng, sup.shape[1] * config.neg_ratio, n_src, n_dst, train_codes)
+        neg = sample_negatives(rng, sup.shape[1] * config.neg_ratio, n_src, n_dst, train_codes, dst_pool)
         pairs = torch.from_numpy(np.concatenate([sup, neg], axis=1))
         labels = torch.cat([torch.ones(sup.shape[1]), torch.zeros(neg.shape[1])])
         optimizer.zero_grad()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -315,6 +316,9 @@ def demo(
 
 
 def main() -> None:
+    # The embedded graph server's JVM shares the cores with torch in this process; spinning OpenMP workers
+    # would starve it (measured 10-20x slow-downs in DESIGN.md section 8). Must be set before torch loads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         app()
     except KeyboardInterrupt:
