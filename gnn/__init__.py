@@ -6,7 +6,8 @@
 - :mod:`gnn.data`: ``GraphExport`` → message-passing ``HeteroData`` (reverse edges, held-out edges removed,
   structural features computed on what remains).
 - :mod:`gnn.split`: leakage-safe splits of the target edges (random, disease-holdout).
-- :mod:`gnn.model`: heterogeneous SAGE encoder and DistMult decoder.
+- :mod:`gnn.conv`: relational mean-aggregation layer that only transforms rows with messages.
+- :mod:`gnn.model`: heterogeneous encoder (that layer, or PyG ``HeteroConv`` of SAGE/GraphConv) and DistMult.
 - :mod:`gnn.baselines`: the degree-product prior.
 - :mod:`gnn.metrics`: AUROC/AUPRC and filtered ranking metrics over all drugs.
 - :mod:`gnn.train`: ``train(export, TrainConfig) -> TrainResult``, the one entry point.

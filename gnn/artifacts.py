@@ -107,11 +107,15 @@ class LoadedModel:
     data_checksum: str
     path: Path
 
-    def graph(self, export: GraphExport) -> HeteroData:
+    def graph(self, export: GraphExport, strict: bool = True) -> HeteroData:
         """Rebuild the message-passing graph the model was trained on from ``export``.
 
-        Raises ``ValueError`` if ``export`` is not the data the model was trained on: scoring a different
-        graph would silently mis-index nodes.
+        ``strict`` (default) requires the very export the model was trained on (checksum) and so reproduces
+        its scores exactly. ``strict=False`` accepts an updated export with the same node ids and edge
+        types (e.g. new evidence edges) and still removes the stored val/test edges: the scores are then
+        the model applied to today's graph, not the ones its metrics describe.
+
+        Raises ``ValueError`` otherwise: scoring a graph with other nodes would silently mis-index them.
         """
         if export.node_ids != self.node_ids:
             raise ValueError(
@@ -119,13 +123,21 @@ class LoadedModel:
                 "was trained on, or retrain on this one"
             )
         checksum = export_checksum(export)
-        if checksum != self.data_checksum:
+        if strict and checksum != self.data_checksum:
             raise ValueError(
                 f"{self.path}: export checksum {checksum[:12]}… differs from the trained one "
-                f"{self.data_checksum[:12]}… (edges changed); retrain, or re-export the same snapshot"
+                f"{self.data_checksum[:12]}… (edges changed); retrain, re-export the same snapshot, or pass "
+                "strict=False to score the updated graph"
             )
-        drop = holdout_drop(export, self.target, self.split, self.config.holdout_drop_pair_edges)
-        return to_heterodata(export, drop)
+        data = to_heterodata(export, holdout_drop(export, self.target, self.split, self.config.holdout_drop_pair_edges))
+        trained_types = {tuple(et) for et in self.model.hparams["edge_types"]}
+        if set(data.edge_types) != trained_types:
+            raise ValueError(
+                f"{self.path}: the export's edge types differ from the trained model's "
+                f"(missing {sorted(trained_types - set(data.edge_types))}, "
+                f"new {sorted(set(data.edge_types) - trained_types)}); retrain on this graph"
+            )
+        return data
 
 
 def load_model(path: str | Path) -> LoadedModel:
@@ -161,7 +173,10 @@ def model_card(result: TrainResult, version: str) -> str:
     cfg = result.config
     hp = result.model.hparams
     nodes = "\n".join(f"| {label} | {n:,} |" for label, n in sorted(hp["num_nodes"].items()))
-    edges = "\n".join(f"| `{k}` | {n:,} |" for k, n in sorted(edge_counts(result.data).items()))
+    edges = "\n".join(
+        f"| `({a})-[:{r}]->({b})` | {n:,} |"
+        for (a, r, b), n in sorted((tuple(k.split("|")), n) for k, n in edge_counts(result.data).items())
+    )
     rows = []
     for name, label in (("gnn", "GNN (this model)"), ("degree_prior", "degree-product prior")):
         m = result.test_metrics[name]
@@ -177,6 +192,23 @@ def model_card(result: TrainResult, version: str) -> str:
     else:
         split_text = f"random: {cfg.val_frac:.0%} val, {cfg.test_frac:.0%} test of the {rel} edges (seed {cfg.seed})"
     gm = result.test_metrics["gnn"]
+    negatives = cfg.negatives
+    if negatives == "auto":
+        negatives = "seen_dst" if cfg.split == "disease_holdout" else "uniform"
+    neg_text = (
+        f"uniform over {src}×{dst}" if negatives == "uniform"
+        else f"over {src}s × the {dst}s that have a training edge"
+    )
+    if hp.get("embeddings", "none") == "none":
+        transductive = (
+            "The model has no per-node parameters (structural features and message passing only), so it can "
+            "score an updated graph, but the numbers above hold for this one; retrain after material changes."
+        )
+    else:
+        transductive = (
+            f"With `embeddings={hp['embeddings']}` the model has a vector per node it was trained on: it is "
+            "transductive, and a changed graph needs retraining."
+        )
     return f"""# Model card: `{version}`
 
 ## What it predicts
@@ -205,10 +237,11 @@ Target edges: {sizes['train']} train, {sizes['val']} val, {sizes['test']} test. 
 - Split ({split_text}) made before any negative sampling. Val and test edges are absent from message
   passing in both directions, and the structural node features (log1p degree per relation) are computed on
   the message-passing graph only.
-- Training: full batch, BCE on training positives vs {cfg.neg_ratio} uniform non-training-positive
-  negatives each, {cfg.mp_target_dropout:.0%} of training {rel} edges hidden from message passing per epoch
-  and used as that epoch's positives; Adam lr {cfg.lr}, weight decay {cfg.weight_decay}; early stopping on
-  val AUROC (patience {cfg.patience}); best epoch {result.best_epoch} of {len(result.history)},
+- Training: full batch. Each epoch {cfg.mp_target_dropout:.0%} of the training {rel} edges are hidden from
+  message passing and are that epoch's positives; {cfg.neg_ratio} negatives per positive drawn {neg_text}
+  (never a training positive). Loss: BCE + {cfg.rank_loss_weight} × per-{dst} softmax cross-entropy over
+  all {src}s. Adam lr {cfg.lr}, weight decay {cfg.weight_decay}; early stopping on val AUROC
+  (patience {cfg.patience}); best epoch {result.best_epoch} of {len(result.history)},
   {result.seconds_per_epoch:.3f} s/epoch on {cfg.threads} CPU thread(s).
 - Test: test edges against **every** `{src}×{dst}` pair that is not a train/val positive (no sampled
   negatives). MRR and Hits@k are filtered per positive (other known and test positives of the same {dst}
@@ -223,9 +256,8 @@ Target edges: {sizes['train']} train, {sizes['val']} val, {sizes['test']} test. 
 
 ## Limitations
 - One seed, one split: with few test edges the numbers have wide error bars; compare across seeds.
-- Scores are only valid with the message-passing graph rebuilt from the same export and split
-  (`LoadedModel.graph`); a changed graph needs retraining (the model embeds every node it was trained on
-  and is transductive).
+- Scores reproduce with the message-passing graph rebuilt from the same export and split
+  (`LoadedModel.graph`, which checks the export checksum). {transductive}
 - Unknown pairs are treated as negatives, but many are untested rather than false: precision is a lower
   bound. Popular drugs and well-studied diseases are favoured, as by the degree prior.
 - Not clinical advice: a high score is a hypothesis for review, not evidence of efficacy or safety.

@@ -11,7 +11,9 @@ relations into the same big type (15 into Gene here) and most nodes have no edge
 applies every relation's linear layer to *all* rows of the destination type (plus a root linear per
 relation), and then stacks the per-relation outputs to sum them. Here ``W_r`` only touches the ``U_r`` rows
 that have an ``r``-neighbour, and results are added in place. On the Hetionet sample (13.9k genes, ~1.5k
-touched per gene relation) that is 4–5× less time per epoch with the same expressiveness.
+touched per gene relation) one training step plus evaluation took ~0.14 s against ~0.47 s for PyG's
+``HeteroConv`` of ``SAGEConv`` (edge_index) and ~0.38 s with a CSR adjacency (hidden 32, one thread;
+about 5× at hidden 64), with the same test metrics.
 
 Shapes: ``h[t]`` (N_t, H) → ``out[t]`` (N_t, H). A :class:`RelationPlan` per edge type holds the touched
 destination rows ``dst_rows`` (U_r,) and the row-normalised adjacency ``mean_adj`` as a

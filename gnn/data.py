@@ -15,6 +15,7 @@ Column names are kept in ``data[label].feature_names``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -173,8 +174,6 @@ def export_checksum(export: GraphExport) -> str:
     A saved model is only valid against the export it was trained on: node ``i`` must be the same CURIE and
     the held-out edges must be the same edges. This checksum lets loading verify that.
     """
-    import hashlib
-
     h = hashlib.sha256()
     for label in sorted(export.node_ids):
         h.update(label.encode() + b"\0")

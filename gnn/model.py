@@ -39,10 +39,11 @@ EMBEDDINGS = ("learned", "random", "none")
 class FixedEmbedding(nn.Module):
     """A random, frozen ``(N, H)`` identity code per node (a buffer, so it is saved with the weights).
 
-    Why: learned per-node embeddings memorise the ~600 training edges. Fixed random codes still let message
-    passing tell nodes apart, so a drug's and a disease's aggregated neighbourhoods (targets vs associated
-    genes, say) overlap in the DistMult product when they share neighbours, the signal metapath
-    methods (DWPC) count explicitly, with nothing per node to overfit.
+    Why: learned per-node embeddings memorise the ~600 training edges (test AUPRC fell from ~0.04 to ~0.016
+    on the Hetionet sample). Fixed random codes still let message passing tell nodes apart, so aggregated
+    neighbourhoods that share nodes overlap in the DistMult product (the signal metapath counts such as
+    DWPC capture), with nothing per node to overfit. On the sample they measured on par with no codes
+    (``embeddings="none"``, the default), which keeps the model free of per-node parameters.
     """
 
     def __init__(self, num_nodes: int, hidden: int) -> None:

@@ -81,7 +81,8 @@ def export_graph(store, progress: bool = True) -> GraphExport:  # noqa: ANN001 -
         for src, dst in sorted(rel.endpoints)
         if src in lookup and dst in lookup
     ]
-    for src, rel_type, dst in tqdm(keys, desc="exporting edges", disable=not progress, leave=False):
+    # disable=None: bars on a terminal, nothing in logs and CI output.
+    for src, rel_type, dst in tqdm(keys, desc="exporting edges", disable=None if progress else True, leave=False):
         cols = store.columns(edge_export_statement(rel_type, src, dst))
         if not cols["src"]:
             continue

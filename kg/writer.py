@@ -117,7 +117,10 @@ class GraphWriter:
         node_rows = self._group_nodes(nodes, report)
         edge_rows = self._group_edges(edges, report)
         total = sum(map(len, node_rows.values())) + sum(map(len, edge_rows.values()))
-        with tqdm(total=total, desc=f"writing {what}", unit="row", disable=not self.progress, leave=False) as bar:
+        # disable=None: bars on a terminal, nothing in logs and CI output.
+        with tqdm(
+            total=total, desc=f"writing {what}", unit="row", disable=None if self.progress else True, leave=False
+        ) as bar:
             for label, rows in node_rows.items():
                 stats = report.nodes[label]
                 for batch in self._batches(rows):

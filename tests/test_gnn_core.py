@@ -295,3 +295,23 @@ def test_save_load_reproduces_scores(export: GraphExport, trained, tmp_path: Pat
     changed.edges[("Drug", "RESEMBLES", "Drug")] = export.edges[("Drug", "RESEMBLES", "Drug")][:, 1:]
     with pytest.raises(ValueError, match="checksum"):
         loaded.graph(changed)
+    assert np.isfinite(score_all_pairs(loaded.model, loaded.graph(changed, strict=False))).all()
+
+
+def test_disease_holdout_training_keeps_test_diseases_unseen(export: GraphExport) -> None:
+    config = TrainConfig(epochs=2, patience=100, threads=1, split="disease_holdout", seed=2)
+    result = train(export, config, progress=False)
+    held = result.split.held_out_dst["test"]
+    for key in (TARGET, ("Drug", "PALLIATES", "Disease")):
+        assert not np.isin(result.data[key].edge_index[1].numpy(), held).any()
+    assert result.dropped_extra["Drug|PALLIATES|Disease"] > 0
+    assert np.isfinite(result.test_metrics["gnn"]["auroc"])
+    # Every held-out disease has train degree 0, so the prior cannot rank within them: all tie.
+    assert result.test_metrics["degree_prior"]["hits@10"] == 0.0
+
+
+def test_pyg_sage_path_with_random_codes_round_trips(export: GraphExport, tmp_path: Path) -> None:
+    config = TrainConfig(epochs=2, patience=100, threads=1, conv="sage", sparse=True, embeddings="random")
+    result = train(export, config, progress=False)
+    loaded = load_model(save_model(result, tmp_path))
+    np.testing.assert_array_equal(score_all_pairs(loaded.model, loaded.graph(export)), score_all_pairs(result))
