@@ -219,7 +219,7 @@ def train(
 
     history: list[dict[str, float]] = []
     best_auroc, best_epoch, best_state, stale = -np.inf, 0, copy.deepcopy(model.state_dict()), 0
-    bar = tqdm(range(1, config.epochs + 1), desc="train", unit="epoch", disable=not progress)
+    bar = tqdm(range(1, config.epochs + 1), desc="train", unit="epoch", disable=None if progress else True)
     for epoch in bar:
         t0 = time.perf_counter()
         model.train()

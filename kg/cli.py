@@ -187,7 +187,9 @@ def train(
     epochs: Annotated[int | None, typer.Option(min=1, help="Maximum epochs (early stopping on val AUROC).")] = None,
     seed: int = 0,
     split: Annotated[str, typer.Option(help="random | disease_holdout")] = "random",
-    threads: Annotated[int, typer.Option(min=1)] = 2,
+    threads: Annotated[
+        int, typer.Option(min=1, help="torch threads; 1 is robust when the graph server shares the cores")
+    ] = 1,
     models_dir: ModelsOpt = Path("pmkg-data/models"),
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
@@ -216,7 +218,9 @@ def evaluate(
     seeds: Annotated[int, typer.Option(min=1, max=20, help="Number of seeds (0..N-1).")] = 3,
     epochs: Annotated[int | None, typer.Option(min=1)] = None,
     split: Annotated[str, typer.Option(help="random | disease_holdout")] = "random",
-    threads: Annotated[int, typer.Option(min=1)] = 2,
+    threads: Annotated[
+        int, typer.Option(min=1, help="torch threads; 1 is robust when the graph server shares the cores")
+    ] = 1,
     out: Annotated[Path, typer.Option(help="Folder for the per-seed CSV.")] = Path("pmkg-data/evaluation"),
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
@@ -300,7 +304,7 @@ def demo(
         if not all(o.ok for o in outcomes):
             raise _fail("ingest failed; see the errors above")
         typer.echo("[2/4] training the heterogeneous GNN (random split; test edges never in message passing)")
-        trained = train_from_graph(store, _train_config(epochs, 0, "random", 2), workdir / "models", not quiet)
+        trained = train_from_graph(store, _train_config(epochs, 0, "random", 1), workdir / "models", not quiet)
         typer.echo(render(_metrics_rows(trained.metrics), "table", title="held-out treats edges, all-pairs ranking"))
         typer.echo("[3/4] scoring every Drug x Disease pair and writing the top candidates back to the graph")
         tsv = workdir / "predictions.tsv"
