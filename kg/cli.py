@@ -6,11 +6,15 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+
+if TYPE_CHECKING:  # torch and the driver load only when a command needs them, so `pmkg --help` stays fast
+    from gnn.train import TrainConfig
+    from kg.store import GraphStore
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="pmkg: precision-medicine knowledge graph + GNN.")
 predict_app = typer.Typer(no_args_is_help=True, help="Score links with a trained model.")
@@ -38,7 +42,7 @@ def _setup_logging(quiet: bool) -> None:
     logging.getLogger("neo4j").setLevel(logging.ERROR)
 
 
-def _store(graph: str | None):  # noqa: ANN202 - lazy import keeps `pmkg --help` fast
+def _store(graph: str | None) -> GraphStore:
     from kg.store import GraphStore, GraphUnavailable
 
     try:
@@ -173,7 +177,7 @@ def _metrics_rows(metrics: dict[str, dict[str, float]]) -> list[dict]:
     ]
 
 
-def _train_config(epochs: int | None, seed: int, split: str, threads: int):  # noqa: ANN202
+def _train_config(epochs: int | None, seed: int, split: str, threads: int) -> TrainConfig:
     from gnn.train import TrainConfig
 
     config = TrainConfig(seed=seed, split=split, threads=threads)

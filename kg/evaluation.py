@@ -11,13 +11,17 @@ import csv
 import statistics
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.export import GraphExport
+
+if TYPE_CHECKING:
+    from gnn.train import TrainConfig
 
 REPORTED = ("auroc", "auprc", "mrr", "hits@1", "hits@3", "hits@10", "recall@100", "auprc_1to1_sampled")
 
 
-def evaluate_seeds(export: GraphExport, config, seeds: list[int], progress: bool = True) -> list[dict]:  # noqa: ANN001
+def evaluate_seeds(export: GraphExport, config: TrainConfig, seeds: list[int], progress: bool = True) -> list[dict]:
     """One row per (seed, model) with every reported metric and the run's timing."""
     from gnn.train import train
 

@@ -7,8 +7,12 @@ only thing ``gnn/`` sees of the graph: no Cypher, no driver.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # gnn/ imports this module and must not pull in the driver
+    from kg.store import GraphStore
 
 EdgeKey = tuple[str, str, str]  # (src_label, REL_TYPE, dst_label)
 
@@ -51,7 +55,7 @@ def _positions(sorted_ids: np.ndarray, order: np.ndarray, curies: list[str]) -> 
     return order[found]
 
 
-def export_graph(store, progress: bool = True) -> GraphExport:  # noqa: ANN001 - kg.store imports numpy-free code
+def export_graph(store: GraphStore, progress: bool = True) -> GraphExport:
     """Stream every schema label and relationship over Bolt into a :class:`GraphExport`.
 
     One columnar query per label and per (type, endpoints) pair; CURIEs are mapped to indices with a

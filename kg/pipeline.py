@@ -12,12 +12,16 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kg.export import GraphExport, export_graph
 from kg.predictions import PredictedLink, write_predicted_treats
 from kg.store import GraphStore
+
+if TYPE_CHECKING:  # torch loads only when a model is trained or scored
+    from gnn.train import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,9 @@ class TrainOutcome:
     calibration: dict
 
 
-def train_from_graph(store: GraphStore, config, models_dir: Path = DEFAULT_MODELS_DIR, progress: bool = True):  # noqa: ANN001
+def train_from_graph(
+    store: GraphStore, config: TrainConfig, models_dir: Path = DEFAULT_MODELS_DIR, progress: bool = True
+) -> TrainOutcome:
     """Export the graph, train and evaluate, calibrate on the validation fold, save a versioned model dir."""
     from gnn import TARGET
     from gnn.artifacts import save_model

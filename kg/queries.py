@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg.cypher_lint import mask_cypher
 from queries import QUERY_DIR
+
+if TYPE_CHECKING:
+    from kg.store import GraphStore
 
 _PARAM_TAG = re.compile(
     r"^@param\s+(?P<name>\w+)\s+(?P<type>string|integer|float|boolean)(?:\s*=\s*(?P<default>\S+))?\s*(?P<help>.*)$"
@@ -145,7 +148,7 @@ def is_read_only(query: NamedQuery) -> bool:
     return _WRITE_CLAUSE.search(mask_cypher(query.text)) is None
 
 
-def run_query(store, name: str, raw_params: dict[str, Any]) -> tuple[NamedQuery, list[dict[str, Any]]]:  # noqa: ANN001
+def run_query(store: GraphStore, name: str, raw_params: dict[str, Any]) -> tuple[NamedQuery, list[dict[str, Any]]]:
     """Run the named query with checked parameters; write clauses are refused."""
     query = get_query(name)
     if not is_read_only(query):
