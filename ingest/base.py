@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import logging
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,19 +105,28 @@ def find_file(data_dir: Path, source: SourceInfo, candidates: list[str]) -> Path
 
 
 def open_text(path: Path) -> TextIO:
-    """Open a text file, transparently gunzipping ``.gz``; a corrupt gzip fails here, not mid-ingest."""
+    """Open a text file for streaming, transparently gunzipping ``.gz``.
+
+    A damaged gzip surfaces while it is read; :func:`read_tsv` turns that into an :class:`IngestError`
+    naming the file and line. Jobs build all their records before anything is written, so a source
+    that fails half-way leaves nothing of itself in the graph.
+    """
     if path.suffix == ".gz":
-        try:
-            with gzip.open(path, "rb") as fh:
-                data = fh.read()
-        except (OSError, EOFError) as exc:
-            raise IngestError(f"{path}: not a readable gzip file ({exc}); re-download it") from exc
-        return io.StringIO(data.decode("utf-8"))
+        return gzip.open(path, "rt", encoding="utf-8")
     return open(path, encoding="utf-8")
 
 
 def read_tsv(path: Path, required: list[str], result: IngestResult) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line_number, row)`` for a headed TSV, checking the header names the ``required`` columns."""
+    try:
+        yield from _tsv_rows(path, required, result)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise IngestError(
+            f"{path}: not a readable file ({exc}); it may be truncated or corrupt, re-download it"
+        ) from exc
+
+
+def _tsv_rows(path: Path, required: list[str], result: IngestResult) -> Iterator[tuple[int, dict[str, str]]]:
     with open_text(path) as fh:
         header_line = fh.readline()
         header = header_line.rstrip("\r\n").split("\t")

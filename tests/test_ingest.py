@@ -52,7 +52,7 @@ def test_corrupt_gzip_fails_that_source_only(tmp_path, store):
     truncated = gzip.compress((FIXTURES / "hetionet/hetionet-v1.0-edges.sif").read_bytes())[:500]
     (tmp_path / "data/hetionet/hetionet-v1.0-edges.sif.gz").write_bytes(truncated)
     outcomes = {o.name: o for o in ingest_sources(store, tmp_path / "data", progress=False)}
-    assert not outcomes["hetionet"].ok and "not a readable gzip" in outcomes["hetionet"].error
+    assert not outcomes["hetionet"].ok and "truncated or corrupt" in outcomes["hetionet"].error
     assert outcomes["pharmacotherapydb"].ok
 
 
