@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest import hetionet, pharmacotherapydb
+from ingest import disease_ontology, hetionet, pharmacotherapydb
 from ingest.base import IngestResult, SourceInfo
 
 Job = Callable[[Path], IngestResult]
 
 JOBS: dict[str, tuple[SourceInfo, Job]] = {
     "hetionet": (hetionet.SOURCE, hetionet.run),
+    "disease-ontology": (disease_ontology.SOURCE, disease_ontology.run),
     "pharmacotherapydb": (pharmacotherapydb.SOURCE, pharmacotherapydb.run),
 }
 
 SAMPLE_DATA_DIR = Path(__file__).resolve().parent / "sample"
+# The bundled sample carries only these (CC0) sources; the others need --data-dir.
+SAMPLE_SOURCES = ("hetionet", "pharmacotherapydb")

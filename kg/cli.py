@@ -71,11 +71,12 @@ def ingest(
     quiet: QuietOpt = False,
 ) -> None:
     """Read upstream files and write them into the graph (idempotent: re-running changes nothing)."""
-    from ingest.registry import SAMPLE_DATA_DIR
+    from ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
     from kg.load import ingest_sources, write_report
 
     _setup_logging(quiet)
-    data_dir = data_dir or SAMPLE_DATA_DIR
+    if data_dir is None:
+        data_dir, source = SAMPLE_DATA_DIR, source or list(SAMPLE_SOURCES)
     if not data_dir.is_dir():
         raise _fail(f"--data-dir {data_dir} is not a folder")
     with _store(graph) as store:
@@ -291,7 +292,7 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """The whole chain on the bundled real sample: ingest, train, predict, write back, and print candidates."""
-    from ingest.registry import SAMPLE_DATA_DIR
+    from ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
     from kg.load import ingest_sources, write_report
     from kg.output import render
     from kg.pipeline import predict_repurposing as run_prediction
@@ -301,7 +302,7 @@ def demo(
     _setup_logging(quiet)
     with _store(graph) as store:
         typer.echo(f"[1/4] ingesting the bundled Hetionet + PharmacotherapyDB sample into {graph}")
-        outcomes = ingest_sources(store, SAMPLE_DATA_DIR, progress=not quiet)
+        outcomes = ingest_sources(store, SAMPLE_DATA_DIR, list(SAMPLE_SOURCES), progress=not quiet)
         write_report(outcomes, workdir / "ingest-report.json")
         for o in outcomes:
             typer.echo(f"      {o.name}: {o.nodes:,} nodes, {o.edges:,} edges, {o.seconds:.1f} s")

@@ -63,3 +63,11 @@ def test_missing_data_dir_is_reported(graph_uri, tmp_path):
 def test_predict_without_a_model_explains_what_to_do(graph_uri, tmp_path):
     result = runner.invoke(app, ["predict", "repurposing", "-g", graph_uri, "--models-dir", str(tmp_path)])
     assert result.exit_code == 2 and "run `pmkg train` first" in result.output
+
+
+def test_default_ingest_reads_only_the_sources_the_bundled_sample_has():
+    from ingest.registry import JOBS, SAMPLE_DATA_DIR, SAMPLE_SOURCES
+
+    for name in JOBS:
+        present = any((SAMPLE_DATA_DIR / name).iterdir()) if (SAMPLE_DATA_DIR / name).is_dir() else False
+        assert present == (name in SAMPLE_SOURCES), name

@@ -73,7 +73,11 @@ def test_ingest_writes_the_fixture_graph(store, ingest_outcomes):
     assert aspirin[0]["name"] == "Acetylsalicylic acid"
     assert sorted(aspirin[0]["sources"]) == ["hetionet", "pharmacotherapydb"]
     sources = store.run("MATCH (s:Source) RETURN s.id AS id, s.sha256 AS sha ORDER BY id")
-    assert [s["id"] for s in sources] == ["PMKG.SOURCE:hetionet", "PMKG.SOURCE:pharmacotherapydb"]
+    assert [s["id"] for s in sources] == [
+        "PMKG.SOURCE:disease-ontology",
+        "PMKG.SOURCE:hetionet",
+        "PMKG.SOURCE:pharmacotherapydb",
+    ]
     assert all(len(h) == 64 for s in sources for h in s["sha"])
 
 

@@ -16,8 +16,21 @@ from collections import defaultdict
 from pathlib import Path
 
 DISEASES = [
-    "DOID:1612", "DOID:10652", "DOID:9352", "DOID:10763", "DOID:2377", "DOID:7148", "DOID:1324", "DOID:3393",
-    "DOID:9074", "DOID:14330", "DOID:1686", "DOID:8577", "DOID:11476", "DOID:12365", "DOID:2841",
+    "DOID:1612",
+    "DOID:10652",
+    "DOID:9352",
+    "DOID:10763",
+    "DOID:2377",
+    "DOID:7148",
+    "DOID:1324",
+    "DOID:3393",
+    "DOID:9074",
+    "DOID:14330",
+    "DOID:1686",
+    "DOID:8577",
+    "DOID:11476",
+    "DOID:12365",
+    "DOID:2841",
 ]
 PER_METAEDGE = 120
 
@@ -35,6 +48,39 @@ BAD_INDICATION_ROWS = [
     "DOID:1612\tDBX\tbreast cancer\tnot a drug\tDM\t1\t1",  # malformed DrugBank id
     "DOID:1612\tDB00945\tbreast cancer",  # wrong column count
 ]
+
+
+BAD_DO_TERMS = """[Term]
+id: DOID:9999901
+is_a: DOID:9999999 ! a parent that is not in the file
+
+[Term]
+id: DOID:9999902
+name: retired fixture disease
+is_obsolete: true
+"""
+
+
+def cut_disease_ontology(obo: Path, out: Path, keep: list[str]) -> int:
+    """Real term stanzas of ``keep`` and all their ancestors, then ``BAD_DO_TERMS``."""
+    text = obo.read_text(encoding="utf-8")
+    header, _, body = text.partition("[Term]")
+    stanzas = {}
+    for block in ("[Term]" + body).split("\n\n"):
+        if block.startswith("[Term]"):
+            term_id = next(line[4:] for line in block.splitlines() if line.startswith("id: "))
+            stanzas[term_id] = block
+    wanted, todo = set(), list(keep)
+    while todo:
+        term = todo.pop()
+        if term in wanted or term not in stanzas:
+            continue
+        wanted.add(term)
+        todo.extend(line[6:].split(" ")[0] for line in stanzas[term].splitlines() if line.startswith("is_a: "))
+    kept = [stanzas[t] for t in stanzas if t in wanted]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "doid.obo").write_text(header + "\n\n".join(kept) + "\n\n" + BAD_DO_TERMS, encoding="utf-8")
+    return len(kept)
 
 
 def main() -> None:
@@ -69,7 +115,13 @@ def main() -> None:
         node_header = "\t".join(next(reader)) + "\n"
         nodes = ["\t".join(r) + "\n" for r in reader if r[0] in referenced or r[0] in focus]
     (out_het / "hetionet-v1.0-nodes.tsv").write_text(node_header + "".join(nodes) + "\n".join(BAD_NODE_ROWS) + "\n")
-    print(f"{len(rows)} indications, {len(edges)} edges, {len(nodes)} nodes (+ malformed rows) -> {args.out}")
+    n_terms = cut_disease_ontology(
+        args.data_dir / "disease-ontology" / "doid_2016-09-01.obo", args.out / "disease-ontology", DISEASES
+    )
+    print(
+        f"{len(rows)} indications, {len(edges)} edges, {len(nodes)} nodes, {n_terms} DO terms (+ malformed rows) "
+        f"-> {args.out}"
+    )
 
 
 if __name__ == "__main__":
