@@ -24,6 +24,7 @@ from kg.records import EdgeRecord, NodeRecord, Provenance
 log = logging.getLogger(__name__)
 
 MAX_WARNINGS_KEPT = 200
+MAX_UNRESOLVED_EXAMPLES = 10
 
 
 class IngestError(RuntimeError):
@@ -53,6 +54,7 @@ class IngestResult:
     rows_read: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     unresolved: Counter = field(default_factory=Counter)  # id kind -> count
+    unresolved_examples: dict[str, list[str]] = field(default_factory=dict)  # id kind -> a few ids
     warnings: list[str] = field(default_factory=list)
     warning_count: int = 0
 
@@ -61,6 +63,13 @@ class IngestResult:
         if len(self.warnings) < MAX_WARNINGS_KEPT:
             self.warnings.append(f"{where}: {reason}")
         log.warning("%s: %s", where, reason)
+
+    def note_unresolved(self, kind: str, value: str) -> None:
+        """Count an id that no mapping resolves (``kind`` e.g. ``'disease OMIM'``); a few examples are kept."""
+        self.unresolved[kind] += 1
+        examples = self.unresolved_examples.setdefault(kind, [])
+        if len(examples) < MAX_UNRESOLVED_EXAMPLES and value not in examples:
+            examples.append(value)
 
     def source_node(self) -> NodeRecord:
         """The ``Source`` node: URL, version, licence, checksums, row counts and ingest time."""

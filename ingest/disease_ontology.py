@@ -15,6 +15,7 @@ from pathlib import Path
 import obonet
 
 from ingest.base import IngestError, IngestResult, SourceInfo, find_file, sha256_of
+from ingest.xrefs import Resolver
 from kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
@@ -50,7 +51,9 @@ def normalise_xref(xref: str) -> str:
     return f"{XREF_PREFIXES.get(prefix, prefix)}:{local}"
 
 
-def run(data_dir: Path) -> IngestResult:
+def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
+    # Ids here are already canonical (DOID, DrugBank, NCBIGene); the resolver is part of the job contract.
+    del resolver
     path = find_file(data_dir, SOURCE, FILES)
     try:
         graph = obonet.read_obo(path, ignore_obsolete=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.base import IngestResult, SourceInfo, find_file, read_tsv, sha256_of
+from ingest.xrefs import Resolver
 from kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
@@ -86,7 +87,9 @@ def to_curie(hetionet_id: str) -> tuple[str, str]:
     return label, f"{prefix}:{local}" if prefix else local
 
 
-def run(data_dir: Path) -> IngestResult:
+def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
+    # Ids here are already canonical (DOID, DrugBank, NCBIGene); the resolver is part of the job contract.
+    del resolver
     result = IngestResult(SOURCE)
     node_file = find_file(data_dir, SOURCE, NODE_FILES)
     edge_file = find_file(data_dir, SOURCE, EDGE_FILES)

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ingest.base import IngestResult, SourceInfo, find_file, read_tsv, sha256_of
+from ingest.xrefs import Resolver
 from kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
@@ -25,7 +26,9 @@ _DOID = re.compile(r"^DOID:\d+$")
 _DRUGBANK = re.compile(r"^DB\d{5}$")
 
 
-def run(data_dir: Path) -> IngestResult:
+def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
+    # Ids here are already canonical (DOID, DrugBank, NCBIGene); the resolver is part of the job contract.
+    del resolver
     result = IngestResult(SOURCE)
     path = find_file(data_dir, SOURCE, FILES)
     prov = SOURCE.provenance.as_props()

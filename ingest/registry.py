@@ -7,8 +7,10 @@ from pathlib import Path
 
 from ingest import disease_ontology, hetionet, pharmacotherapydb
 from ingest.base import IngestResult, SourceInfo
+from ingest.xrefs import Resolver
 
-Job = Callable[[Path], IngestResult]
+# A job reads upstream files under a data folder and resolves ids through the shared resolver.
+Job = Callable[[Path, Resolver], IngestResult]
 
 JOBS: dict[str, tuple[SourceInfo, Job]] = {
     "hetionet": (hetionet.SOURCE, hetionet.run),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ingest.base import IngestError
 from ingest.registry import JOBS
+from ingest.xrefs import Resolver
 from kg.store import GraphStore
 from kg.writer import GraphWriter
 
@@ -49,13 +50,14 @@ def ingest_sources(
         raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(JOBS)}")
     store.ensure_schema()
     writer = GraphWriter(store, batch_size=batch_size, progress=progress)
+    resolver = Resolver.from_data_dir(data_dir)  # alias tables are built once, on first use
     outcomes = []
     for name, (_, job) in JOBS.items():
         if sources and name not in sources:
             continue
         t0 = time.perf_counter()
         try:
-            result = job(data_dir)
+            result = job(data_dir, resolver)
         except IngestError as exc:
             log.error("%s", exc)
             outcomes.append(SourceOutcome(name, ok=False, error=str(exc)))
