@@ -9,12 +9,10 @@ so later jobs can resolve retired DOIDs to the canonical one.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import obonet
-
-from ingest.base import IngestError, IngestResult, SourceInfo, find_file, sha256_of
+from ingest.base import IngestResult, SourceInfo, find_file, sha256_of
+from ingest.ontology import read_ontology
 from ingest.xrefs import Resolver
 from kg.records import EdgeRecord, NodeRecord
 
@@ -40,7 +38,6 @@ XREF_PREFIXES = {
     "KEGG": "KEGG.DISEASE",
     "MEDDRA": "MEDDRA",
 }
-_DEFINITION = re.compile(r'^"(?P<text>.*)"\s*\[')
 
 
 def normalise_xref(xref: str) -> str:
@@ -52,55 +49,49 @@ def normalise_xref(xref: str) -> str:
 
 
 def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
-    # Ids here are already canonical (DOID, DrugBank, NCBIGene); the resolver is part of the job contract.
+    # DOIDs are canonical already; the resolver is part of the job contract.
     del resolver
     path = find_file(data_dir, SOURCE, FILES)
-    try:
-        graph = obonet.read_obo(path, ignore_obsolete=False)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise IngestError(f"{path}: not a readable OBO file ({exc}); re-download it from {SOURCE.url}") from exc
-    version = str(graph.graph.get("data-version", "unknown")).removeprefix("releases/")
-    source = SourceInfo(SOURCE.name, version, SOURCE.license, SOURCE.url)
+    ontology = read_ontology(path)
+    source = SourceInfo(SOURCE.name, ontology.version or "unknown", SOURCE.license, SOURCE.url)
     result = IngestResult(source)
     prov = source.provenance.as_props()
     current: set[str] = set()
-    for term, data in graph.nodes(data=True):
-        if not data:
-            # obonet makes an empty node for an is_a target the file never defines; it is not a term.
-            continue
+    for term in ontology.terms.values():
         result.rows_read[path.name] += 1
-        if not term.startswith("DOID:"):
+        if not term.id.startswith("DOID:"):
             result.unresolved["non-DOID term id"] += 1
-            result.warn(f"{path}: term {term}", "id is not DOID:NNN; term skipped")
+            result.warn(f"{path}: term {term.id}", "id is not DOID:NNN; term skipped")
             continue
-        if data.get("is_obsolete") == "true":
+        if term.obsolete:
             result.skipped["obsolete term"] += 1
             continue
-        name = data.get("name")
-        if not name:
-            result.warn(f"{path}: term {term}", "has no name; kept with its id as the name")
-        definition = _DEFINITION.match(data.get("def", ""))
-        current.add(term)
+        if not term.name:
+            result.warn(f"{path}: term {term.id}", "has no name; kept with its id as the name")
+        current.add(term.id)
         result.nodes.append(
             NodeRecord(
                 "Disease",
-                term,
+                term.id,
                 {
-                    "name": name or term,
-                    "definition": definition.group("text") if definition else None,
-                    "xrefs": sorted({normalise_xref(x) for x in data.get("xref", [])}),
-                    "alt_ids": sorted(data.get("alt_id", [])),
+                    "name": term.name or term.id,
+                    "definition": term.definition,
+                    "xrefs": sorted({normalise_xref(x) for x in term.xrefs}),
+                    "alt_ids": sorted(term.alt_ids),
                     **prov,
                 },
             )
         )
-    for child, parent, relation in graph.edges(keys=True):
-        if relation != "is_a" or child not in current:
+    for term in ontology.terms.values():
+        if term.id not in current:
             continue
-        if parent not in current:
-            result.unresolved["is_a parent obsolete or missing"] += 1
-            result.warn(f"{path}: term {child}", f"is_a {parent}, which is obsolete or not in the file; edge skipped")
-            continue
-        result.edges.append(EdgeRecord("IS_A", "Disease", child, "Disease", parent, dict(prov)))
+        for parent in term.parents:
+            if parent not in current:
+                result.unresolved["is_a parent obsolete or missing"] += 1
+                result.warn(
+                    f"{path}: term {term.id}", f"is_a {parent}, which is obsolete or not in the file; edge skipped"
+                )
+                continue
+            result.edges.append(EdgeRecord("IS_A", "Disease", term.id, "Disease", parent, dict(prov)))
     result.files = {str(path): sha256_of(path)}
     return result
