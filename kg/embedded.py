@@ -21,6 +21,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,15 @@ def _start(root: Path, heap: str) -> ServerEndpoint:
     atexit.register(stop, root)
     log.info("started embedded ArcadeDB at %s (bolt %s) in %.1fs", root, bolt_port, time.perf_counter() - t0)
     return endpoint
+
+
+def owned_database(path: str | os.PathLike) -> Any | None:
+    """The in-process ArcadeDB database behind ``path`` if this process started its server, else None.
+
+    Only the owner can use ArcadeDB's native bulk API; attached processes write over Bolt.
+    """
+    entry = _owned.get(Path(path).expanduser().resolve())
+    return None if entry is None else entry[0].get_database(DATABASE_NAME)
 
 
 def stop(path: str | os.PathLike) -> None:

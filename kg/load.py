@@ -11,8 +11,8 @@ from pathlib import Path
 from ingest.base import IngestError
 from ingest.registry import JOBS
 from ingest.xrefs import Resolver
+from kg.bulk import writer_for
 from kg.store import GraphStore
-from kg.writer import GraphWriter
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ def ingest_sources(
     sources: list[str] | None = None,
     batch_size: int = 10_000,
     progress: bool = True,
+    bulk: bool = True,
 ) -> list[SourceOutcome]:
     """Ingest ``sources`` (default: all, in registry order) from ``data_dir`` into ``store``.
 
@@ -49,7 +50,7 @@ def ingest_sources(
     if unknown:
         raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(JOBS)}")
     store.ensure_schema()
-    writer = GraphWriter(store, batch_size=batch_size, progress=progress)
+    writer = writer_for(store, batch_size=batch_size, progress=progress, bulk=bulk)
     resolver = Resolver.from_data_dir(data_dir)  # alias tables are built once, on first use
     outcomes = []
     for name, (_, job) in JOBS.items():

@@ -72,8 +72,16 @@ def _record(query: str, params: dict[str, Any] | None) -> None:
 class GraphStore:
     """A connection to the graph: Cypher in, plain Python values out."""
 
-    def __init__(self, driver: neo4j.Driver, database: str, dialect: Dialect, settings: GraphSettings):
+    def __init__(
+        self,
+        driver: neo4j.Driver,
+        database: str,
+        dialect: Dialect,
+        settings: GraphSettings,
+        embedded_path: str | None = None,
+    ):
         self.driver = driver
+        self.embedded_path = embedded_path  # set for embedded://; the bulk writer needs it
         self.database = database
         self.dialect = dialect
         self.settings = settings
@@ -93,10 +101,10 @@ class GraphStore:
             endpoint = embedded.start_or_attach(path)
             driver = GraphDatabase.driver(endpoint.bolt_uri, auth=(endpoint.user, endpoint.password))
             embedded.register_client(path, driver)
-            dialect, db = ARCADEDB, endpoint.database
+            dialect, db, embedded_path = ARCADEDB, endpoint.database, path
         elif settings.uri.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://")):
             driver = GraphDatabase.driver(settings.uri, auth=(settings.user or "neo4j", settings.password or ""))
-            dialect, db = NEO4J, settings.database or NEO4J.default_database
+            dialect, db, embedded_path = NEO4J, settings.database or NEO4J.default_database, None
         else:
             raise GraphUnavailable(
                 f"unsupported graph URI {settings.uri!r}: use embedded://PATH (default) or bolt://HOST:7687 "
@@ -110,7 +118,7 @@ class GraphStore:
                 f"cannot reach the graph at {settings.describe()}: {exc}. For Neo4j, is `docker compose up -d neo4j` "
                 "running and are PMKG_GRAPH_USER / PMKG_GRAPH_PASSWORD set?"
             ) from exc
-        return cls(driver, db, dialect, settings)
+        return cls(driver, db, dialect, settings, embedded_path)
 
     def run(self, query: str, params: dict[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
         """Run one statement in a managed (retried) transaction and return its rows as dicts."""

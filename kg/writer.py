@@ -122,23 +122,28 @@ class GraphWriter:
             total=total, desc=f"writing {what}", unit="row", disable=None if self.progress else True, leave=False
         ) as bar:
             for label, rows in node_rows.items():
-                stats = report.nodes[label]
-                for batch in self._batches(rows):
-                    stats.written += self._send(node_merge_statement(label), batch)
-                    bar.update(len(batch))
+                self._write_nodes(label, rows, report.nodes[label], bar)
             for (rel_type, src_label, dst_label), rows in edge_rows.items():
                 stats = report.edges[f"{src_label}-{rel_type}-{dst_label}"]
-                for batch in self._batches(rows):
-                    written = self._send(edge_merge_statement(rel_type, src_label, dst_label), batch)
-                    stats.written += written
-                    if written < len(batch):
-                        stats.dangling += len(batch) - written
-                        stats.note(
-                            f"{len(batch) - written} rows of a batch, first row {batch[0]['src']}->{batch[0]['dst']}"
-                        )
-                    bar.update(len(batch))
+                self._write_edges(rel_type, src_label, dst_label, rows, stats, bar)
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _write_nodes(self, label: str, rows: list[dict], stats: GroupStats, bar: tqdm) -> None:
+        for batch in self._batches(rows):
+            stats.written += self._send(node_merge_statement(label), batch)
+            bar.update(len(batch))
+
+    def _write_edges(
+        self, rel_type: str, src_label: str, dst_label: str, rows: list[dict], stats: GroupStats, bar: tqdm
+    ) -> None:
+        for batch in self._batches(rows):
+            written = self._send(edge_merge_statement(rel_type, src_label, dst_label), batch)
+            stats.written += written
+            if written < len(batch):
+                stats.dangling += len(batch) - written
+                stats.note(f"{len(batch) - written} rows of a batch, first row {batch[0]['src']}->{batch[0]['dst']}")
+            bar.update(len(batch))
 
     def _batches(self, rows: list[dict]) -> Iterable[list[dict]]:
         for start in range(0, len(rows), self.batch_size):
