@@ -104,8 +104,8 @@ def normalise_curie(value: str) -> str | None:
     if upper.startswith("SNOMEDCT"):
         return f"SNOMEDCT:{local}"
     canonical = PREFIX_SYNONYMS.get(upper, prefix)
-    if canonical == "HGNC" and local.upper().startswith("HGNC:"):
-        local = local[5:]
+    if local.upper().startswith((f"{upper}:", f"{canonical.upper()}:")):
+        local = local.split(":", 1)[1]  # doubled prefix, e.g. HGNC:HGNC:5 or ClinVar's MONDO:MONDO:0013342
     return f"{canonical}:{local}"
 
 
@@ -218,7 +218,11 @@ class Resolver:
 
     def summary(self) -> dict[str, int]:
         """Sizes and conflict counts of the tables built so far (for the ingest report)."""
-        built = {name: table for name, table in self.__dict__.items() if isinstance(table, AliasTable)}
+        built = {
+            name: table
+            for name, table in self.__dict__.items()
+            if isinstance(table, AliasTable) and not name.startswith("_")
+        }
         return {
             **{f"{name} aliases": len(table) for name, table in built.items()},
             **{f"{name} conflicting aliases": table.conflicts for name, table in built.items() if table.conflicts},

@@ -67,47 +67,51 @@ def ingest(
         "pmkg-data/ingest-report.json"
     ),
     batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 10_000,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Write with batched UNWIND ... MERGE only, not the embedded bulk path.")
+    ] = False,
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Read upstream files and write them into the graph (idempotent: re-running changes nothing)."""
+    """Read upstream files and write them into the graph (idempotent: re-running changes nothing).
+
+    Writes ingest-report.json and a readable ingest-report.md beside it: per source, rows read, records
+    written, rows skipped (with reasons) and ids left unresolved (with examples).
+    """
     from ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
-    from kg.load import ingest_sources, write_report
+    from ingest.xrefs import Resolver
+    from kg.ingest_report import summary_rows, write_reports
+    from kg.load import ingest_sources
 
     _setup_logging(quiet)
     if data_dir is None:
         data_dir, source = SAMPLE_DATA_DIR, source or list(SAMPLE_SOURCES)
     if not data_dir.is_dir():
         raise _fail(f"--data-dir {data_dir} is not a folder")
+    resolver = Resolver.from_data_dir(data_dir)
     with _store(graph) as store:
         try:
-            outcomes = ingest_sources(store, data_dir, source, batch_size=batch_size, progress=not quiet)
+            outcomes = ingest_sources(
+                store,
+                data_dir,
+                source,
+                batch_size=batch_size,
+                progress=not quiet,
+                bulk=not plain,
+                resolver=resolver,
+            )
         except ValueError as exc:
             raise _fail(str(exc)) from exc
-    write_report(outcomes, report)
+    summary = write_reports(outcomes, report, data_dir, resolver.summary())
     from kg.output import render
 
-    rows = [
-        {
-            "source": o.name,
-            "status": "ok" if o.ok else "FAILED",
-            "nodes": o.nodes,
-            "edges": o.edges,
-            "skipped": sum(o.skipped.values()),
-            "unresolved": sum(o.unresolved.values()),
-            "warnings": len(o.warnings),
-            "seconds": round(o.seconds, 1),
-            "rows/s": round(o.rows_per_second),
-        }
-        for o in outcomes
-    ]
-    typer.echo(render(rows, "table", title=f"ingest from {data_dir}"))
+    typer.echo(render(summary_rows(outcomes), "table", title=f"ingest from {data_dir}"))
     for outcome in outcomes:
         if outcome.error:
             console.print(f"[red]{outcome.name} failed:[/red] {outcome.error}")
         for problem in outcome.write_problems:
             console.print(f"[yellow]{outcome.name}:[/yellow] {problem}")
-    typer.echo(f"report: {report}")
+    typer.echo(f"report: {summary} (readable) and {report}")
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
@@ -293,7 +297,8 @@ def demo(
 ) -> None:
     """The whole chain on the bundled real sample: ingest, train, predict, write back, and print candidates."""
     from ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
-    from kg.load import ingest_sources, write_report
+    from kg.ingest_report import write_reports
+    from kg.load import ingest_sources
     from kg.output import render
     from kg.pipeline import predict_repurposing as run_prediction
     from kg.pipeline import train_from_graph
@@ -303,7 +308,7 @@ def demo(
     with _store(graph) as store:
         typer.echo(f"[1/4] ingesting the bundled Hetionet + PharmacotherapyDB sample into {graph}")
         outcomes = ingest_sources(store, SAMPLE_DATA_DIR, list(SAMPLE_SOURCES), progress=not quiet)
-        write_report(outcomes, workdir / "ingest-report.json")
+        write_reports(outcomes, workdir / "ingest-report.json", SAMPLE_DATA_DIR)
         for o in outcomes:
             typer.echo(f"      {o.name}: {o.nodes:,} nodes, {o.edges:,} edges, {o.seconds:.1f} s")
         if not all(o.ok for o in outcomes):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ class SourceOutcome:
     rows_per_second: float = 0.0
     skipped: dict[str, int] = field(default_factory=dict)
     unresolved: dict[str, int] = field(default_factory=dict)
+    unresolved_examples: dict[str, list[str]] = field(default_factory=dict)
+    warning_count: int = 0
     warnings: list[str] = field(default_factory=list)
     write_problems: list[str] = field(default_factory=list)
 
@@ -40,6 +41,7 @@ def ingest_sources(
     batch_size: int = 10_000,
     progress: bool = True,
     bulk: bool = True,
+    resolver: Resolver | None = None,
 ) -> list[SourceOutcome]:
     """Ingest ``sources`` (default: all, in registry order) from ``data_dir`` into ``store``.
 
@@ -51,7 +53,7 @@ def ingest_sources(
         raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(JOBS)}")
     store.ensure_schema()
     writer = writer_for(store, batch_size=batch_size, progress=progress, bulk=bulk)
-    resolver = Resolver.from_data_dir(data_dir)  # alias tables are built once, on first use
+    resolver = resolver or Resolver.from_data_dir(data_dir)  # alias tables are built once, on first use
     outcomes = []
     for name, (_, job) in JOBS.items():
         if sources and name not in sources:
@@ -77,13 +79,10 @@ def ingest_sources(
                 rows_per_second=report.rows_per_second,
                 skipped=dict(result.skipped),
                 unresolved=dict(result.unresolved),
+                unresolved_examples=result.unresolved_examples,
+                warning_count=result.warning_count,
                 warnings=result.warnings,
                 write_problems=report.problems(),
             )
         )
     return outcomes
-
-
-def write_report(outcomes: list[SourceOutcome], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps([outcome.__dict__ for outcome in outcomes], indent=2))

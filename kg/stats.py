@@ -8,8 +8,8 @@ NODE_COUNTS = (
     "MATCH (n) UNWIND labels(n) AS label RETURN label, n.source AS source, count(*) AS count ORDER BY label, source"
 )
 EDGE_COUNTS = (
-    "MATCH ()-[r]->() RETURN type(r) AS type, coalesce(r.source, r.model_version) AS source, count(*) AS count "
-    "ORDER BY type, source"
+    "MATCH (a)-[r]->(b) RETURN labels(a)[0] AS from, type(r) AS type, labels(b)[0] AS to, "
+    "coalesce(r.source, r.model_version) AS source, count(*) AS count ORDER BY type, from, to, source"
 )
 
 

@@ -44,15 +44,18 @@ def test_ingest_and_stats(graph_uri, tmp_path):
         app, ["ingest", "-g", graph_uri, "--data-dir", str(FIXTURES), "--report", str(report), "--quiet"]
     )
     assert result.exit_code == 0, result.output
-    outcomes = {o["name"]: o for o in json.loads(report.read_text())}
+    outcomes = {o["name"]: o for o in json.loads(report.read_text())["sources"]}
     assert outcomes["hetionet"]["unresolved"] == {
         "node kind Spaceship": 1,
         "metaedge CxG": 1,
         "edge endpoint not in nodes file": 1,
     }
     assert any("hetionet-v1.0-edges.sif:1642" in w for w in outcomes["hetionet"]["warnings"])
+    summary = report.with_suffix(".md").read_text()
+    assert "| hetionet | node kind Spaceship | 1 |" in summary and "## Skipped rows" in summary
+    assert str(report.with_suffix(".md")) in result.output
     stats = runner.invoke(app, ["stats", "-g", graph_uri, "--format", "csv"])
-    assert stats.exit_code == 0 and "TREATS,pharmacotherapydb,306" in stats.output
+    assert stats.exit_code == 0 and "Drug,TREATS,Disease,pharmacotherapydb,306" in stats.output
 
 
 def test_missing_data_dir_is_reported(graph_uri, tmp_path):
