@@ -257,7 +257,10 @@ class Resolver:
         mondo_dir = self._path(MONDO_MAPPINGS)
         mondo_rows: list[tuple[str, str]] = []
         if mondo_dir is not None and mondo_dir.is_dir():
+            # Only finished files: a download cache also holds .part and .sha256 files beside them.
             for path in sorted(mondo_dir.glob("mondo_exactmatch_*.sssom.tsv*")):
+                if not path.name.endswith((".sssom.tsv", ".sssom.tsv.gz")):
+                    continue
                 for mondo, other in _read_sssom(path):
                     if other.startswith("DOID:"):
                         if known is None or other in known or other in table.canonical:

@@ -70,6 +70,14 @@ def ingest(
     plain: Annotated[
         bool, typer.Option("--plain", help="Write with batched UNWIND ... MERGE only, not the embedded bulk path.")
     ] = False,
+    download: Annotated[
+        bool,
+        typer.Option(
+            "--download",
+            help="Fetch the sources' upstream files into the cache (~/.cache/pmkg or $PMKG_CACHE_DIR), verify "
+            "their checksums, resume partial files, and ingest from there.",
+        ),
+    ] = False,
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -84,6 +92,10 @@ def ingest(
     from kg.load import ingest_sources
 
     _setup_logging(quiet)
+    if download:
+        if data_dir is not None:
+            raise _fail("--download fetches into the cache; use it without --data-dir (or set PMKG_CACHE_DIR)")
+        data_dir, source = _download(source, quiet)
     if data_dir is None:
         data_dir, source = SAMPLE_DATA_DIR, source or list(SAMPLE_SOURCES)
     if not data_dir.is_dir():
@@ -114,6 +126,25 @@ def ingest(
     typer.echo(f"report: {summary} (readable) and {report}")
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
+
+
+def _download(sources: list[str] | None, quiet: bool) -> tuple[Path, list[str]]:
+    """Fetch ``sources`` (default: all) into the cache; return it and the sources that arrived."""
+    from ingest.downloads import DownloadError, DownloadFailed, download_sources
+    from ingest.registry import JOBS
+
+    wanted = list(sources or JOBS)
+    try:
+        return download_sources(wanted, progress=not quiet), wanted
+    except DownloadFailed as exc:
+        for name, message in exc.failures.items():
+            console.print(f"[red]download of {name} failed:[/red] {message}")
+        arrived = [name for name in wanted if name in exc.fetched]
+        if not arrived:
+            raise _fail("no source could be downloaded; see above, or ingest from --data-dir") from exc
+        return exc.cache_dir, arrived
+    except DownloadError as exc:
+        raise _fail(str(exc)) from exc
 
 
 @app.command()
