@@ -50,7 +50,12 @@ def main() -> None:
             continue
         parsed[name] = result
         parse_rows.append(
-            {"source": name, "nodes": len(result.nodes), "edges": len(result.edges), "parse s": time.perf_counter() - t0}
+            {
+                "source": name,
+                "nodes": len(result.nodes),
+                "edges": len(result.edges),
+                "parse s": time.perf_counter() - t0,
+            }
         )
     total_edges = sum(len(r.edges) for r in parsed.values())
     stride = max(1, -(-total_edges // args.max_edges)) if args.max_edges else 1

@@ -22,7 +22,8 @@ SOURCE = SourceInfo(
     license="CC BY 3.0 (2016 releases); CC0 1.0 (2017 on)",
     url="http://purl.obolibrary.org/obo/doid.obo",
 )
-FILES = ["disease-ontology/doid.obo", "disease-ontology/doid_2016-09-01.obo"]
+# The OWL release is read through rdflib (ingest.owl) and gives the same terms; OBO is preferred when both exist.
+FILES = ["disease-ontology/doid.obo", "disease-ontology/doid_2016-09-01.obo", "disease-ontology/doid.owl"]
 
 XREF_PREFIXES = {
     "OMIM": "OMIM",

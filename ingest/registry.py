@@ -5,16 +5,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest import disease_ontology, hetionet, pharmacotherapydb
+from ingest import (
+    clinvar,
+    cpic,
+    disease_ontology,
+    drugcentral,
+    gene_ontology,
+    genes,
+    hetionet,
+    hpo,
+    pharmacotherapydb,
+    pharmgkb,
+    sequence_ontology,
+    sider,
+)
 from ingest.base import IngestResult, SourceInfo
 from ingest.xrefs import Resolver
 
 # A job reads upstream files under a data folder and resolves ids through the shared resolver.
 Job = Callable[[Path, Resolver], IngestResult]
 
+# Vocabularies first (genes, diseases, ontologies), so that the sources linking them find their endpoints.
 JOBS: dict[str, tuple[SourceInfo, Job]] = {
-    "hetionet": (hetionet.SOURCE, hetionet.run),
+    "genes": (genes.SOURCE, genes.run),
     "disease-ontology": (disease_ontology.SOURCE, disease_ontology.run),
+    "sequence-ontology": (sequence_ontology.SOURCE, sequence_ontology.run),
+    "hetionet": (hetionet.SOURCE, hetionet.run),
+    "go": (gene_ontology.SOURCE, gene_ontology.run),
+    "hpo": (hpo.SOURCE, hpo.run),
+    "drugcentral": (drugcentral.SOURCE, drugcentral.run),
+    "sider": (sider.SOURCE, sider.run),
+    "pharmgkb": (pharmgkb.SOURCE, pharmgkb.run),
+    "cpic": (cpic.SOURCE, cpic.run),
+    "clinvar": (clinvar.SOURCE, clinvar.run),
     "pharmacotherapydb": (pharmacotherapydb.SOURCE, pharmacotherapydb.run),
 }
 
