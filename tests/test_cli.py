@@ -37,11 +37,12 @@ def test_bad_parameter_is_a_clear_error_not_a_traceback(graph_uri):
 
 
 def test_ingest_and_stats(graph_uri, tmp_path):
-    from tests.conftest import FIXTURES
+    from tests.conftest import FIXTURE_SOURCES, FIXTURES
 
     report = tmp_path / "report.json"
+    sources = [arg for name in FIXTURE_SOURCES for arg in ("--source", name)]
     result = runner.invoke(
-        app, ["ingest", "-g", graph_uri, "--data-dir", str(FIXTURES), "--report", str(report), "--quiet"]
+        app, ["ingest", "-g", graph_uri, "--data-dir", str(FIXTURES), *sources, "--report", str(report), "--quiet"]
     )
     assert result.exit_code == 0, result.output
     outcomes = {o["name"]: o for o in json.loads(report.read_text())["sources"]}

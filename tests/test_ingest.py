@@ -9,7 +9,7 @@ import pytest
 from ingest import hetionet, pharmacotherapydb
 from ingest.base import IngestError
 from kg.load import ingest_sources
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURE_SOURCES, FIXTURES
 
 
 def test_hetionet_ids_become_curies():
@@ -51,7 +51,8 @@ def test_corrupt_gzip_fails_that_source_only(tmp_path, store):
     (tmp_path / "data/hetionet/hetionet-v1.0-edges.sif").unlink()
     truncated = gzip.compress((FIXTURES / "hetionet/hetionet-v1.0-edges.sif").read_bytes())[:500]
     (tmp_path / "data/hetionet/hetionet-v1.0-edges.sif.gz").write_bytes(truncated)
-    outcomes = {o.name: o for o in ingest_sources(store, tmp_path / "data", progress=False)}
+    written = ingest_sources(store, tmp_path / "data", ["hetionet", "pharmacotherapydb"], progress=False)
+    outcomes = {o.name: o for o in written}
     assert not outcomes["hetionet"].ok and "truncated or corrupt" in outcomes["hetionet"].error
     assert outcomes["pharmacotherapydb"].ok
 
@@ -71,13 +72,9 @@ def test_ingest_writes_the_fixture_graph(store, ingest_outcomes):
     assert treats == [{"n": 306, "s": ["pharmacotherapydb"]}]
     aspirin = store.run("MATCH (n:Drug {id: 'DRUGBANK:DB00945'}) RETURN n.name AS name, n.sources AS sources")
     assert aspirin[0]["name"] == "Acetylsalicylic acid"
-    assert sorted(aspirin[0]["sources"]) == ["hetionet", "pharmacotherapydb"]
+    assert sorted(aspirin[0]["sources"]) == ["drugcentral", "hetionet", "pharmacotherapydb"]
     sources = store.run("MATCH (s:Source) RETURN s.id AS id, s.sha256 AS sha ORDER BY id")
-    assert [s["id"] for s in sources] == [
-        "PMKG.SOURCE:disease-ontology",
-        "PMKG.SOURCE:hetionet",
-        "PMKG.SOURCE:pharmacotherapydb",
-    ]
+    assert [s["id"] for s in sources] == sorted(f"PMKG.SOURCE:{name}" for name in FIXTURE_SOURCES)
     assert all(len(h) == 64 for s in sources for h in s["sha"])
 
 
@@ -96,7 +93,7 @@ def test_no_node_or_edge_lacks_provenance(store, ingest_outcomes):
 def test_ingest_is_idempotent(store, ingest_outcomes):
     count = "MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS nodes, count(r) AS edges"
     before = store.run(count)
-    again = ingest_sources(store, FIXTURES, progress=False)
+    again = ingest_sources(store, FIXTURES, FIXTURE_SOURCES, progress=False)
     assert all(o.ok for o in again)
     assert store.run(count) == before
 
