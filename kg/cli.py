@@ -165,20 +165,28 @@ def query(
     name: Annotated[str | None, typer.Argument(help="Query name (see --list).")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value (repeatable).")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
-    list_queries: Annotated[bool, typer.Option("--list", help="List the named queries and exit.")] = False,
+    list_queries: Annotated[
+        bool, typer.Option("--list", help="List the named queries (with NAME: that query's full header) and exit.")
+    ] = False,
     graph: GraphOpt = None,
 ) -> None:
     """Run a named query from queries/ (never arbitrary Cypher)."""
     from kg.output import FORMATS, render
-    from kg.queries import QueryError, get_query, load_library, run_query
+    from kg.queries import QueryError, describe_query, get_query, load_library, run_query
 
     _setup_logging(True)
+    if list_queries and name is not None:
+        try:
+            typer.echo(describe_query(get_query(name)))
+        except QueryError as exc:
+            raise _fail(str(exc)) from exc
+        return
     if list_queries or name is None:
         rows = [
             {
                 "name": q.name,
                 "parameters": ", ".join(p.name + ("" if p.default is None else f"={p.default}") for p in q.params),
-                "description": q.description,
+                "description": q.summary,
             }
             for q in load_library().values()
         ]
@@ -358,6 +366,11 @@ def demo(
             title = f"{disease} {name[0]['name'] if name else ''}"
             typer.echo(render(rows, "table", title=title))
     typer.echo(f"model {trained.model_version}; try: pmkg query repurposing_candidates -g {graph} -p disease=DOID:1612")
+
+
+from kg.cli_research import register as _register_research  # noqa: E402  (it reuses this module's options)
+
+_register_research(app)
 
 
 def main() -> None:

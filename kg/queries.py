@@ -8,6 +8,7 @@ in a name or a value gets a message, never a half-run query.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,13 +72,18 @@ class NamedQuery:
     path: Path
     body_line: int = field(default=1)
 
+    @property
+    def summary(self) -> str:
+        """The description's headline (up to its first colon or full stop), for listings."""
+        return re.split(r"[:.](?:\s|$)", self.description, maxsplit=1)[0]
+
     def bind(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Convert ``raw`` parameter values, apply defaults, and reject unknown or missing ones."""
         known = {p.name: p for p in self.params}
         unknown = sorted(set(raw) - set(known))
         if unknown:
             raise QueryError(
-                f"query {self.name!r} has no parameter {', '.join(map(repr, unknown))}; "
+                f"query {self.name!r} has no parameter {', '.join(map(repr, unknown))}{_did_you_mean(unknown, known)}; "
                 f"its parameters are: {', '.join(known) or 'none'}"
             )
         bound = {}
@@ -91,6 +97,11 @@ class NamedQuery:
                     f"query {self.name!r} needs --param {param.name}=... ({param.help}); e.g. {self.example}"
                 )
         return bound
+
+
+def _did_you_mean(wrong: list[str], choices: Any) -> str:
+    close = [m for w in wrong for m in difflib.get_close_matches(w, list(choices), n=1, cutoff=0.6)]
+    return f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
 
 
 def parse_query_file(path: Path) -> NamedQuery:
@@ -139,8 +150,28 @@ def load_library(directory: Path = QUERY_DIR) -> dict[str, NamedQuery]:
 def get_query(name: str, directory: Path = QUERY_DIR) -> NamedQuery:
     library = load_library(directory)
     if name not in library:
-        raise QueryError(f"no query named {name!r}; available: {', '.join(library)} (see `pmkg query --list`)")
+        raise QueryError(
+            f"no query named {name!r}{_did_you_mean([name], library)}; available: {', '.join(library)} "
+            "(see `pmkg query --list`)"
+        )
     return library[name]
+
+
+def describe_query(query: NamedQuery) -> str:
+    """The query's header as text: what it does, its parameters, an example and its columns."""
+    params = [
+        f"  {p.name} ({p.type}{'' if p.default is None else ', default ' + p.default}): {p.help}" for p in query.params
+    ]
+    return "\n".join(
+        [
+            f"{query.name}: {query.description}",
+            "parameters:" if params else "parameters: none",
+            *params,
+            f"example: {query.example}",
+            f"columns: {', '.join(query.columns)}",
+            f"file: {query.path}",
+        ]
+    )
 
 
 def is_read_only(query: NamedQuery) -> bool:

@@ -1,4 +1,5 @@
-// Evidence paths: up to n short paths (1-3 hops, shortest first) that link a drug to a disease in the graph.
+// Short paths between a drug and a disease, unranked (prefer evidence_paths): up to n paths of 1-3 hops, shortest
+// first. Open-ended variable-length matching: fine on the sample, slow on a full graph.
 // Model predictions are not evidence, so PREDICTED_* relationships are never part of a path.
 //
 // @param drug string           Drug CURIE, e.g. DRUGBANK:DB00945 (acetylsalicylic acid)

@@ -60,3 +60,13 @@ def store(graph_uri: str):
 @pytest.fixture(scope="session")
 def ingest_outcomes(store: GraphStore):
     return ingest_sources(store, FIXTURES, FIXTURE_SOURCES, progress=False)
+
+
+@pytest.fixture(scope="session")
+def world_store(tmp_path_factory: pytest.TempPathFactory):
+    """A second small graph: HPO phenotypes, CYP2C19 pharmacogenomics and one synthetic patient (explain_world.py)."""
+    from tests.explain_world import load_world
+
+    with GraphStore.connect(f"embedded://{tmp_path_factory.mktemp('world') / 'db'}") as graph:
+        load_world(graph)
+        yield graph
