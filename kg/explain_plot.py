@@ -29,6 +29,7 @@ LABEL_COLOURS = {
 }
 OTHER_COLOUR = "#c7c7c7"
 _NAME_WIDTH = 28
+_BAND = 0.12  # columns closer than this share one vertical spread
 
 
 def evidence_graph(explanation: Explanation) -> nx.DiGraph:
@@ -56,14 +57,19 @@ def evidence_graph(explanation: Explanation) -> nx.DiGraph:
 
 
 def _layout(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
-    columns: dict[float, list[str]] = defaultdict(list)
-    for node_id, data in graph.nodes(data=True):
-        columns[round(data["x"], 3)].append(node_id)
+    """x from the path positions; y spread within bands of nearby x, so close columns never share a height."""
+    order = sorted(graph.nodes, key=lambda n: (graph.nodes[n]["x"], graph.nodes[n]["label"], graph.nodes[n]["name"]))
+    bands: list[list[str]] = []
+    for node_id in order:
+        if bands and graph.nodes[node_id]["x"] - graph.nodes[bands[-1][0]]["x"] < _BAND:
+            bands[-1].append(node_id)
+        else:
+            bands.append([node_id])
     layout = {}
-    for x, members in columns.items():
-        members.sort(key=lambda n: (graph.nodes[n]["label"], graph.nodes[n]["name"]))
+    for members in bands:
+        members.sort(key=lambda n: (graph.nodes[n]["label"], graph.nodes[n]["name"] or n))
         for j, node_id in enumerate(members):
-            layout[node_id] = (x, (j - (len(members) - 1) / 2) / max(1, len(members)))
+            layout[node_id] = (graph.nodes[node_id]["x"], (j - (len(members) - 1) / 2) / max(1, len(members)))
     return layout
 
 
@@ -81,7 +87,7 @@ def draw_explanation(explanation: Explanation, out: Path) -> Path:
 
     graph = evidence_graph(explanation)
     layout = _layout(graph)
-    height = max(4.0, 0.45 * max((sum(1 for v in layout.values() if v[0] == x) for x, _ in layout.values()), default=1))
+    height = max(4.0, 0.6 * len(set(layout)) ** 0.5 * 2)
     fig, ax = plt.subplots(figsize=(12, height))
     if graph.number_of_nodes():
         top = max(d["weight"] for _, _, d in graph.edges(data=True))
@@ -90,7 +96,8 @@ def draw_explanation(explanation: Explanation, out: Path) -> Path:
         nx.draw_networkx_edges(graph, layout, ax=ax, width=widths, edge_color="#999999", arrows=True, arrowsize=12)
         nx.draw_networkx_nodes(graph, layout, ax=ax, node_color=colours, node_size=420, edgecolors="black")
         labels = {n: _short(d["name"] or n) for n, d in graph.nodes(data=True)}
-        nx.draw_networkx_labels(graph, layout, labels=labels, ax=ax, font_size=8, verticalalignment="bottom")
+        above = {n: (x, y + 0.035) for n, (x, y) in layout.items()}
+        nx.draw_networkx_labels(graph, above, labels=labels, ax=ax, font_size=8, verticalalignment="bottom")
         edge_labels = {(u, v): d["type"] for u, v, d in graph.edges(data=True)}
         nx.draw_networkx_edge_labels(graph, layout, edge_labels=edge_labels, ax=ax, font_size=6, alpha=0.7)
         present = sorted({d["label"] for _, d in graph.nodes(data=True)})
