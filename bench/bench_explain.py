@@ -8,9 +8,10 @@ Protocol (printed with the numbers):
   metapath catalogue is ranked by contribution (``evidence_paths`` with n = all). A path *hits* when an inner node
   is a Gene the drug TARGETS or the disease is ASSOCIATED_WITH. Rate of hits among the top-k paths, against the
   exact expected rate of k paths drawn uniformly at random from the same pair's paths (same pairs, same k).
-* **Latency.** Wall time of ``kg.explain.explain_drug_disease`` (n=10: paths, metapath breakdown and pair context,
-  three statements) per pair, warm server, one client; beside it the ``evidence_paths`` query alone, and the old
-  variable-length ``drug_disease_evidence`` query (1-3 hops, unranked) on the first pairs, as the baseline.
+* **Latency.** Wall time of ``kg.explain.explain_drug_disease`` per pair (n=10; two statements: the
+  ``evidence_paths`` query, which also gives the metapath breakdown, and the pair's context), warm server, one
+  client; beside it the ``evidence_paths`` query alone, and the old variable-length ``drug_disease_evidence``
+  query (1-3 hops, unranked) on the first pairs, as the baseline.
 """
 
 from __future__ import annotations

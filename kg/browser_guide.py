@@ -30,7 +30,6 @@ _ORDER = (
     "repurposing_candidates",
     "diseases_for_drug",
     "evidence_paths",
-    "evidence_metapaths",
     "drugs_targeting_disease_genes",
     "similar_diseases_by_phenotype",
     "pgx_annotations_for_gene",

@@ -2,9 +2,9 @@
 
 The ranking is the metapath decomposition of :mod:`kg.metapaths` (Rephetio's degree-weighted path counts): each
 path's contribution is its path-degree product over the pair's total DWPC. The work happens in the named queries
-``evidence_paths`` / ``evidence_metapaths`` (and the ``patient_drug_*`` pair), so the CLI, the HTTP service and a
-researcher in Neo4j Browser get the same answer; this module adds the pair's context (names, known indication,
-model prediction) and returns plain data.
+``evidence_paths`` and ``patient_drug_evidence``, so the CLI, the HTTP service and a researcher in Neo4j Browser
+get the same answer; this module adds the pair's context (names, known indication, model prediction) and returns
+plain data.
 
 Public API (stable; the HTTP service serves it):
 
@@ -121,14 +121,17 @@ def resolve_node(store: GraphStore, label: str, text: str) -> tuple[str, str | N
     raise ExplainError(f"no {label} with id or name {text!r} in the graph{hint}")
 
 
-def _paths(store: GraphStore, query: str, params: dict[str, Any]) -> list[EvidencePath]:
-    _, rows = run_query(store, query, params)
-    return [EvidencePath(meaning=METAPATHS[row["metapath"]].meaning, **row) for row in rows]
-
-
-def _metapaths(store: GraphStore, query: str, params: dict[str, Any]) -> list[MetapathShare]:
-    _, rows = run_query(store, query, params)
-    return [MetapathShare(meaning=METAPATHS[row["metapath"]].meaning, **row) for row in rows]
+def _evidence(store: GraphStore, query: str, params: dict[str, Any]) -> tuple[list[EvidencePath], list[MetapathShare]]:
+    try:
+        _, rows = run_query(store, query, params)
+    except QueryError as exc:
+        raise ExplainError(str(exc)) from exc
+    paths = [
+        EvidencePath(meaning=METAPATHS[row["metapath"]].meaning, **{k: v for k, v in row.items() if k != "metapaths"})
+        for row in rows
+    ]
+    breakdown = rows[0]["metapaths"] if rows else []  # the same on every row
+    return paths, [MetapathShare(meaning=METAPATHS[m["metapath"]].meaning, **m) for m in breakdown]
 
 
 def _check_n(n: int) -> None:
@@ -147,12 +150,8 @@ def explain_drug_disease(
     _check_n(n)
     drug_id, drug_name = resolve_node(store, "Drug", drug)
     disease_id, disease_name = resolve_node(store, "Disease", disease)
-    pair = {"drug": drug_id, "disease": disease_id, "damping": damping}
-    try:
-        paths = _paths(store, "evidence_paths", {**pair, "n": n})
-        metapaths = _metapaths(store, "evidence_metapaths", pair)
-    except QueryError as exc:
-        raise ExplainError(str(exc)) from exc
+    paths, metapaths = _evidence(store, "evidence_paths", {"drug": drug_id, "disease": disease_id, "n": n,
+                                                           "damping": damping})  # fmt: skip
     context = store.run(_PAIR_CONTEXT, {"drug": drug_id, "disease": disease_id})[0]
     known = "treats" if context["treats"] else "palliates" if context["palliates"] else None
     predictions = context["predictions"]
@@ -183,12 +182,8 @@ def explain_patient_drug(
     _check_n(n)
     patient_id, _ = resolve_node(store, "Patient", patient)
     drug_id, drug_name = resolve_node(store, "Drug", drug)
-    pair = {"patient": patient_id, "drug": drug_id, "damping": damping}
-    try:
-        paths = _paths(store, "patient_drug_evidence", {**pair, "n": n})
-        metapaths = _metapaths(store, "patient_drug_metapaths", pair)
-    except QueryError as exc:
-        raise ExplainError(str(exc)) from exc
+    params = {"patient": patient_id, "drug": drug_id, "n": n, "damping": damping}
+    paths, metapaths = _evidence(store, "patient_drug_evidence", params)
     explanation = Explanation(
         kind="patient-drug",
         source_id=patient_id,

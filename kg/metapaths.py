@@ -12,8 +12,8 @@ the label at the other end), so two sources asserting the same edge count once, 
 exponent (Rephetio's 0.4). A hub gene or a drug with hundreds of targets therefore contributes little per path.
 
 The catalogue below is data: :func:`evidence_query` turns it into the named query files
-``queries/evidence_paths.cypher``, ``evidence_metapaths``, ``patient_drug_evidence`` and ``patient_drug_metapaths``
-(regenerate them with ``python -m kg.metapaths``; a test keeps them in sync). Every branch of those queries is
+``queries/evidence_paths.cypher`` and ``queries/patient_drug_evidence.cypher`` (regenerate them with
+``python -m kg.metapaths``; a test keeps them in sync). Every branch of those queries is
 anchored on both ends by id (index-backed) and walks only its metapath, so its cost is bounded by the degrees along
 one typed path, never by an open-ended variable-length expansion.
 """
@@ -200,9 +200,9 @@ def _node_degrees(metapath: Metapath, i: int, name: str) -> str:
 _FORGET_LIST = "  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)"
 
 
-def branch(metapath: Metapath, top_paths: bool = True) -> str:
-    """The Cypher for one metapath between ``a`` and ``b``: its best ``$n`` paths with their PDP and the metapath's
-    DWPC, or (``top_paths=False``) one row with the metapath's number of paths and DWPC.
+def branch(metapath: Metapath) -> str:
+    """The Cypher for one metapath between ``a`` and ``b``: its best ``$n`` paths with their PDP, and the
+    metapath's DWPC and number of paths for the pair.
 
     Imports ``a`` (the source node) and ``b`` (the target node); the middle nodes are ``n1`` (and ``n2``).
     Each node's degrees are counted once per branch, not once per path: a side effect shared by hundreds of
@@ -243,25 +243,23 @@ def branch(metapath: Metapath, top_paths: bool = True) -> str:
     lines += [
         f"  WITH a, b, collect([{ids}, inner]) AS found",
         f"  WITH found, {ends} AS ends",
-        f"  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[{len(middle)}] * ends) ^ -$damping) AS dwpc",
+        "  WITH found, size(found) AS path_count,",
+        f"       reduce(s = 0.0, f IN found | s + (f[{len(middle)}] * ends) ^ -$damping) AS dwpc, ends",
     ]
-    if not top_paths:
-        lines.append(f"  RETURN '{metapath.abbrev}' AS metapath, size(found) AS paths, dwpc")
-        return "\n".join(lines)
     unpack = ", ".join(f"path[{i}] AS {name}_id" for i, name in enumerate(middle))
     # Only this metapath's n best paths leave the branch, so the final sort never holds a pair's whole path set.
     kept = ", ".join(f"{name}_id" for name in middle)
     lines += [
         "  UNWIND found AS path",
-        f"  WITH {unpack}, (path[{len(middle)}] * ends) ^ -$damping AS pdp, dwpc",
+        f"  WITH {unpack}, (path[{len(middle)}] * ends) ^ -$damping AS pdp, dwpc, path_count",
         f"  SKIP 0{_FORGET_LIST}",
-        f"  WITH {kept}, pdp, dwpc",
+        f"  WITH {kept}, pdp, dwpc, path_count",
         f"  ORDER BY pdp DESC, {kept}",
         "  LIMIT $n",
         *(f"  MATCH ({name}:{labels[i + 1]} {{id: {name}_id}})" for i, name in enumerate(middle)),
         f"  RETURN '{metapath.abbrev}' AS metapath, [{', '.join(middle)}] AS middle,",
         f"         [{', '.join(repr(s.rel) for s in steps)}] AS rels,",
-        f"         [{', '.join(repr(s.pattern()) for s in steps)}] AS hops, pdp, dwpc",
+        f"         [{', '.join(repr(s.pattern()) for s in steps)}] AS hops, pdp, dwpc, path_count",
     ]
     return "\n".join(lines)
 
@@ -280,14 +278,16 @@ _WEIGHTS = """\
 //"""
 
 _PATH_COLUMNS = (
-    "rank, metapath, contribution, pdp, dwpc, path, node_ids, node_names, node_labels, relationships, sources, cypher"
+    "rank, metapath, contribution, pdp, dwpc, path, node_ids, node_names, node_labels, relationships, sources, cypher, "
+    "metapaths"
 )
 
 _HEADERS = {
     "evidence_paths": f"""\
 // Evidence paths for a (drug, disease) pair: the top-n paths of the metapath catalogue, ranked by contribution
 // = pdp / (sum of every metapath's dwpc), so contributions over all the pair's paths sum to 1. `cypher` returns
-// the path itself (nodes with names and provenance) in Neo4j Browser; `sources` gives each hop's source+version.
+// the path itself (nodes with names and provenance) in Neo4j Browser; `sources` gives each hop's source+version;
+// `metapaths` (the same on every row) breaks the pair's total down: paths, dwpc and share per metapath.
 {_WEIGHTS}
 // @param drug string           Drug CURIE, e.g. DRUGBANK:DB00773 (etoposide)
 // @param disease string        Disease CURIE, e.g. DOID:8577 (ulcerative colitis)
@@ -296,20 +296,10 @@ _HEADERS = {
 // @example pmkg query evidence_paths --param drug=DRUGBANK:DB00773 --param disease=DOID:8577 --param n=5
 // @columns {_PATH_COLUMNS}
 """,
-    "evidence_metapaths": f"""\
-// Metapath breakdown for a (drug, disease) pair: per metapath with at least one path, the number of paths, the
-// degree-weighted path count (dwpc) and its share of the pair's total, largest first.
-{_WEIGHTS}
-// @param drug string           Drug CURIE, e.g. DRUGBANK:DB00773 (etoposide)
-// @param disease string        Disease CURIE, e.g. DOID:8577 (ulcerative colitis)
-// @param damping float = 0.4   Degree damping exponent w (0 = plain path counts; Rephetio used 0.4)
-// @example pmkg query evidence_metapaths --param drug=DRUGBANK:DB00773 --param disease=DOID:8577
-// @columns metapath, paths, dwpc, share
-""",
     "patient_drug_evidence": f"""\
 // Evidence paths for a (patient, drug) pair: the top-n paths from the patient's diagnoses, phenotypes, diplotypes
-// and variants to the drug, ranked by contribution as in evidence_paths. Rows carry ids and ontology term names
-// only, never free-text patient data.
+// and variants to the drug, ranked by contribution, with the metapath breakdown, as in evidence_paths. Rows carry
+// ids and ontology term names only, never free-text patient data.
 {_WEIGHTS}
 // @param patient string        Patient id, e.g. PMKG.PATIENT:demo-1
 // @param drug string           Drug CURIE, e.g. DRUGBANK:DB00773 (etoposide)
@@ -318,39 +308,34 @@ _HEADERS = {
 // @example pmkg query patient_drug_evidence --param patient=PMKG.PATIENT:demo-1 --param drug=DRUGBANK:DB00773
 // @columns {_PATH_COLUMNS}
 """,
-    "patient_drug_metapaths": f"""\
-// Metapath breakdown for a (patient, drug) pair: per metapath with at least one path, the number of paths, the
-// degree-weighted path count (dwpc) and its share of the pair's total, largest first.
-{_WEIGHTS}
-// @param patient string        Patient id, e.g. PMKG.PATIENT:demo-1
-// @param drug string           Drug CURIE, e.g. DRUGBANK:DB00773 (etoposide)
-// @param damping float = 0.4   Degree damping exponent w (0 = plain path counts; Rephetio used 0.4)
-// @example pmkg query patient_drug_metapaths --param patient=PMKG.PATIENT:demo-1 --param drug=DRUGBANK:DB00773
-// @columns metapath, paths, dwpc, share
-""",
 }
 
-_PATHS_FOOTER = """\
-WITH a, b, metapath, dwpc, collect({middle: middle, rels: rels, hops: hops, pdp: pdp}) AS paths
-WITH a, b, collect({metapath: metapath, paths: paths, dwpc: dwpc}) AS groups, sum(dwpc) AS total
+_FOOTER = """\
+WITH a, b, metapath, dwpc, path_count, collect({middle: middle, rels: rels, hops: hops, pdp: pdp}) AS paths
+ORDER BY dwpc DESC, metapath
+WITH a, b, collect({metapath: metapath, paths: paths, dwpc: dwpc, path_count: path_count}) AS groups,
+     sum(dwpc) AS total
+WITH a, b, groups, total,
+     [g IN groups | {metapath: g.metapath, paths: g.path_count, dwpc: g.dwpc, share: g.dwpc / total}] AS metapaths
 UNWIND groups AS grp
 UNWIND grp.paths AS p
-WITH a, b, grp.metapath AS metapath, grp.dwpc AS dwpc, total, p, [x IN p.middle | x.id] AS middle_ids
+WITH a, b, grp.metapath AS metapath, grp.dwpc AS dwpc, total, metapaths, p, [x IN p.middle | x.id] AS middle_ids
 SKIP 0  // ArcadeDB: detach the rows from the unwound lists before sorting (kg/metapaths.py)
-WITH a, b, metapath, dwpc, total, p, middle_ids
+WITH a, b, metapath, dwpc, total, metapaths, p, middle_ids
 ORDER BY p.pdp DESC, metapath, middle_ids
 LIMIT $n
-WITH collect({metapath: metapath, dwpc: dwpc, total: total, node_ids: [a.id] + middle_ids + [b.id],
-              path: {nodes: [a] + p.middle + [b], rels: p.rels, hops: p.hops, pdp: p.pdp}}) AS ranked
+WITH metapaths, collect({metapath: metapath, dwpc: dwpc, total: total, node_ids: [a.id] + middle_ids + [b.id],
+                         path: {nodes: [a] + p.middle + [b], rels: p.rels, hops: p.hops, pdp: p.pdp}}) AS ranked
 UNWIND range(0, size(ranked) - 1) AS i
-WITH i + 1 AS rank, ranked[i] AS r
+WITH metapaths, i + 1 AS rank, ranked[i] AS r
 // provenance only for the paths returned: every edge of the hop's type between its two nodes
 UNWIND range(0, size(r.path.rels) - 1) AS h
-WITH rank, r, h, r.path.nodes[h] AS u, r.path.nodes[h + 1] AS v, r.path.rels[h] AS rel
-WITH rank, r, h, [(u)-[e]-(v) WHERE type(e) = rel | e.source + ' ' + e.source_version] AS hop_sources
+WITH metapaths, rank, r, h, r.path.nodes[h] AS u, r.path.nodes[h + 1] AS v, r.path.rels[h] AS rel
+WITH metapaths, rank, r, h, [(u)-[e]-(v) WHERE type(e) = rel | e.source + ' ' + e.source_version] AS hop_sources
 ORDER BY rank, h
-WITH rank, r, collect(reduce(s = '', t IN hop_sources | s + CASE WHEN s = '' THEN '' ELSE '; ' END + t)) AS sources
-WITH rank, r, sources, [x IN r.path.nodes | coalesce(x.symbol, x.name, x.id)] AS names,
+WITH metapaths, rank, r,
+     collect(reduce(s = '', t IN hop_sources | s + CASE WHEN s = '' THEN '' ELSE '; ' END + t)) AS sources
+WITH metapaths, rank, r, sources, [x IN r.path.nodes | coalesce(x.symbol, x.name, x.id)] AS names,
      [x IN r.path.nodes | labels(x)[0]] AS node_labels, r.path.hops AS hops
 RETURN rank, r.metapath AS metapath, r.path.pdp / r.total AS contribution, r.path.pdp AS pdp, r.dwpc AS dwpc,
        reduce(s = '(' + names[0] + ')', i IN range(0, size(hops) - 1) | s + hops[i] + '(' + names[i + 1] + ')') AS path,
@@ -358,34 +343,21 @@ RETURN rank, r.metapath AS metapath, r.path.pdp / r.total AS contribution, r.pat
        'MATCH p = ' + reduce(s = '(:' + node_labels[0] + ' {id: "' + r.node_ids[0] + '"})',
                             i IN range(0, size(hops) - 1)
                             | s + hops[i] + '(:' + node_labels[i + 1] + ' {id: "' + r.node_ids[i + 1] + '"})')
-         + ' RETURN p' AS cypher
+         + ' RETURN p' AS cypher,
+       metapaths
 ORDER BY rank
 """
 
-_METAPATHS_FOOTER = """\
-WITH collect({metapath: metapath, paths: paths, dwpc: dwpc}) AS groups, sum(dwpc) AS total
-UNWIND groups AS grp
-RETURN grp.metapath AS metapath, grp.paths AS paths, grp.dwpc AS dwpc, grp.dwpc / total AS share
-ORDER BY dwpc DESC, metapath
-"""
-
-# query name -> (pair kind, whether it returns paths (else one row per metapath))
-QUERIES: dict[str, tuple[str, bool]] = {
-    "evidence_paths": ("drug-disease", True),
-    "evidence_metapaths": ("drug-disease", False),
-    "patient_drug_evidence": ("patient-drug", True),
-    "patient_drug_metapaths": ("patient-drug", False),
-}
+# query name -> pair kind
+QUERIES: dict[str, str] = {"evidence_paths": "drug-disease", "patient_drug_evidence": "patient-drug"}
 
 
 def evidence_query(name: str) -> str:
     """The full text of the generated named query ``name`` (a key of :data:`QUERIES`)."""
-    pair, top_paths = QUERIES[name]
-    metapaths, anchors = _PAIRS[pair]
+    metapaths, anchors = _PAIRS[QUERIES[name]]
     check_catalogue(metapaths)
-    body = "\nUNION ALL\n".join(branch(m, top_paths) for m in metapaths)
-    footer = _PATHS_FOOTER if top_paths else _METAPATHS_FOOTER
-    return _HEADERS[name] + anchors + "CALL (a, b) {\n" + body + "\n}\n" + footer
+    body = "\nUNION ALL\n".join(branch(m) for m in metapaths)
+    return _HEADERS[name] + anchors + "CALL (a, b) {\n" + body + "\n}\n" + _FOOTER
 
 
 def write_queries(directory: Path) -> list[Path]:

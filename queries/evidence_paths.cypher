@@ -1,6 +1,7 @@
 // Evidence paths for a (drug, disease) pair: the top-n paths of the metapath catalogue, ranked by contribution
 // = pdp / (sum of every metapath's dwpc), so contributions over all the pair's paths sum to 1. `cypher` returns
-// the path itself (nodes with names and provenance) in Neo4j Browser; `sources` gives each hop's source+version.
+// the path itself (nodes with names and provenance) in Neo4j Browser; `sources` gives each hop's source+version;
+// `metapaths` (the same on every row) breaks the pair's total down: paths, dwpc and share per metapath.
 // Weights (Rephetio's degree-weighted path count): a path's pdp = prod over its edges (u, v) of
 // (deg(u) * deg(v)) ^ -damping, deg being the node's number of distinct neighbours along that edge's metaedge;
 // a metapath's dwpc is the sum of its paths' pdp for this pair. Every metapath weighs the same. No node repeats
@@ -12,7 +13,7 @@
 // @param n integer = 10        How many paths to return
 // @param damping float = 0.4   Degree damping exponent w (0 = plain path counts; Rephetio used 0.4)
 // @example pmkg query evidence_paths --param drug=DRUGBANK:DB00773 --param disease=DOID:8577 --param n=5
-// @columns rank, metapath, contribution, pdp, dwpc, path, node_ids, node_names, node_labels, relationships, sources, cypher
+// @columns rank, metapath, contribution, pdp, dwpc, path, node_ids, node_names, node_labels, relationships, sources, cypher, metapaths
 MATCH (a:Drug {id: $drug})
 MATCH (b:Disease {id: $disease})
 CALL (a, b) {
@@ -23,17 +24,18 @@ CALL (a, b) {
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:TARGETS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:ASSOCIATED_WITH]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Gene {id: n1_id})
   RETURN 'CbGaD' AS metapath, [n1] AS middle,
          ['TARGETS', 'ASSOCIATED_WITH'] AS rels,
-         ['-[:TARGETS]->', '<-[:ASSOCIATED_WITH]-'] AS hops, pdp, dwpc
+         ['-[:TARGETS]->', '<-[:ASSOCIATED_WITH]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:DOWNREGULATES]->(n1:Gene)<-[:UPREGULATES]-(b)
   WITH DISTINCT a, b, n1
@@ -42,17 +44,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:DOWNREGULATES]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:UPREGULATES]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Gene {id: n1_id})
   RETURN 'CdGuD' AS metapath, [n1] AS middle,
          ['DOWNREGULATES', 'UPREGULATES'] AS rels,
-         ['-[:DOWNREGULATES]->', '<-[:UPREGULATES]-'] AS hops, pdp, dwpc
+         ['-[:DOWNREGULATES]->', '<-[:UPREGULATES]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:UPREGULATES]->(n1:Gene)<-[:DOWNREGULATES]-(b)
   WITH DISTINCT a, b, n1
@@ -61,17 +64,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:UPREGULATES]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:DOWNREGULATES]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Gene {id: n1_id})
   RETURN 'CuGdD' AS metapath, [n1] AS middle,
          ['UPREGULATES', 'DOWNREGULATES'] AS rels,
-         ['-[:UPREGULATES]->', '<-[:DOWNREGULATES]-'] AS hops, pdp, dwpc
+         ['-[:UPREGULATES]->', '<-[:DOWNREGULATES]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)<-[:AFFECTS_RESPONSE_TO]-(n1:Gene)<-[:ASSOCIATED_WITH]-(b)
   WITH DISTINCT a, b, n1
@@ -80,17 +84,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)<-[:AFFECTS_RESPONSE_TO]-(x:Gene) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:ASSOCIATED_WITH]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Gene {id: n1_id})
   RETURN 'CrGaD' AS metapath, [n1] AS middle,
          ['AFFECTS_RESPONSE_TO', 'ASSOCIATED_WITH'] AS rels,
-         ['<-[:AFFECTS_RESPONSE_TO]-', '<-[:ASSOCIATED_WITH]-'] AS hops, pdp, dwpc
+         ['<-[:AFFECTS_RESPONSE_TO]-', '<-[:ASSOCIATED_WITH]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)<-[:AFFECTS_RESPONSE_TO]-(n1:Variant)-[:ASSOCIATED_WITH]->(b)
   WITH DISTINCT a, b, n1
@@ -99,17 +104,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)<-[:AFFECTS_RESPONSE_TO]-(x:Variant) RETURN DISTINCT x }
            * COUNT { MATCH (b)<-[:ASSOCIATED_WITH]-(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Variant {id: n1_id})
   RETURN 'CrVaD' AS metapath, [n1] AS middle,
          ['AFFECTS_RESPONSE_TO', 'ASSOCIATED_WITH'] AS rels,
-         ['<-[:AFFECTS_RESPONSE_TO]-', '-[:ASSOCIATED_WITH]->'] AS hops, pdp, dwpc
+         ['<-[:AFFECTS_RESPONSE_TO]-', '-[:ASSOCIATED_WITH]->'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (b)<-[:TREATS]-(n1:Drug)-[:RESEMBLES]-(a)
   WHERE a <> n1
@@ -119,17 +125,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:RESEMBLES]-(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)<-[:TREATS]-(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Drug {id: n1_id})
   RETURN 'CrCtD' AS metapath, [n1] AS middle,
          ['RESEMBLES', 'TREATS'] AS rels,
-         ['-[:RESEMBLES]-', '-[:TREATS]->'] AS hops, pdp, dwpc
+         ['-[:RESEMBLES]-', '-[:TREATS]->'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:TREATS]->(n1:Disease)-[:RESEMBLES]-(b)
   WHERE n1 <> b
@@ -139,17 +146,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:TREATS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:RESEMBLES]-(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   RETURN 'CtDrD' AS metapath, [n1] AS middle,
          ['TREATS', 'RESEMBLES'] AS rels,
-         ['-[:TREATS]->', '-[:RESEMBLES]-'] AS hops, pdp, dwpc
+         ['-[:TREATS]->', '-[:RESEMBLES]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:TREATS]->(n1:Disease)-[:IS_A]-(b)
   WHERE n1 <> b
@@ -159,17 +167,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:TREATS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:IS_A]-(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   RETURN 'CtDiD' AS metapath, [n1] AS middle,
          ['TREATS', 'IS_A'] AS rels,
-         ['-[:TREATS]->', '-[:IS_A]-'] AS hops, pdp, dwpc
+         ['-[:TREATS]->', '-[:IS_A]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (b)<-[:TREATS]-(n2:Drug)-[:TARGETS]->(n1:Gene)<-[:TARGETS]-(a)
   WHERE a <> n2
@@ -186,18 +195,19 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:TARGETS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)<-[:TREATS]-(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:Gene {id: n1_id})
   MATCH (n2:Drug {id: n2_id})
   RETURN 'CbGbCtD' AS metapath, [n1, n2] AS middle,
          ['TARGETS', 'TARGETS', 'TREATS'] AS rels,
-         ['-[:TARGETS]->', '<-[:TARGETS]-', '-[:TREATS]->'] AS hops, pdp, dwpc
+         ['-[:TARGETS]->', '<-[:TARGETS]-', '-[:TREATS]->'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (b)<-[:TREATS]-(n2:Drug)-[:IN_CLASS]->(n1:PharmacologicClass)<-[:IN_CLASS]-(a)
   WHERE a <> n2
@@ -214,18 +224,19 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:IN_CLASS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)<-[:TREATS]-(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:PharmacologicClass {id: n1_id})
   MATCH (n2:Drug {id: n2_id})
   RETURN 'CiPCiCtD' AS metapath, [n1, n2] AS middle,
          ['IN_CLASS', 'IN_CLASS', 'TREATS'] AS rels,
-         ['-[:IN_CLASS]->', '<-[:IN_CLASS]-', '-[:TREATS]->'] AS hops, pdp, dwpc
+         ['-[:IN_CLASS]->', '<-[:IN_CLASS]-', '-[:TREATS]->'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (b)<-[:TREATS]-(n2:Drug)-[:CAUSES_SIDE_EFFECT]->(n1:SideEffect)<-[:CAUSES_SIDE_EFFECT]-(a)
   WHERE a <> n2
@@ -242,18 +253,19 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:CAUSES_SIDE_EFFECT]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)<-[:TREATS]-(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:SideEffect {id: n1_id})
   MATCH (n2:Drug {id: n2_id})
   RETURN 'CcSEcCtD' AS metapath, [n1, n2] AS middle,
          ['CAUSES_SIDE_EFFECT', 'CAUSES_SIDE_EFFECT', 'TREATS'] AS rels,
-         ['-[:CAUSES_SIDE_EFFECT]->', '<-[:CAUSES_SIDE_EFFECT]-', '-[:TREATS]->'] AS hops, pdp, dwpc
+         ['-[:CAUSES_SIDE_EFFECT]->', '<-[:CAUSES_SIDE_EFFECT]-', '-[:TREATS]->'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:TARGETS]->(n1:Gene)-[:INTERACTS_WITH]-(n2:Gene)<-[:ASSOCIATED_WITH]-(b)
   WHERE n1 <> n2
@@ -270,18 +282,19 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:TARGETS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:ASSOCIATED_WITH]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:Gene {id: n1_id})
   MATCH (n2:Gene {id: n2_id})
   RETURN 'CbGiGaD' AS metapath, [n1, n2] AS middle,
          ['TARGETS', 'INTERACTS_WITH', 'ASSOCIATED_WITH'] AS rels,
-         ['-[:TARGETS]->', '-[:INTERACTS_WITH]-', '<-[:ASSOCIATED_WITH]-'] AS hops, pdp, dwpc
+         ['-[:TARGETS]->', '-[:INTERACTS_WITH]-', '<-[:ASSOCIATED_WITH]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:TREATS]->(n1:Disease)-[:ASSOCIATED_WITH]->(n2:Gene)<-[:ASSOCIATED_WITH]-(b)
   WHERE n1 <> b
@@ -298,18 +311,19 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:TREATS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:ASSOCIATED_WITH]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   MATCH (n2:Gene {id: n2_id})
   RETURN 'CtDaGaD' AS metapath, [n1, n2] AS middle,
          ['TREATS', 'ASSOCIATED_WITH', 'ASSOCIATED_WITH'] AS rels,
-         ['-[:TREATS]->', '-[:ASSOCIATED_WITH]->', '<-[:ASSOCIATED_WITH]-'] AS hops, pdp, dwpc
+         ['-[:TREATS]->', '-[:ASSOCIATED_WITH]->', '<-[:ASSOCIATED_WITH]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:TREATS]->(n1:Disease)-[:PRESENTS]->(n2:Symptom)<-[:PRESENTS]-(b)
   WHERE n1 <> b
@@ -326,18 +340,19 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:TREATS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:PRESENTS]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   MATCH (n2:Symptom {id: n2_id})
   RETURN 'CtDpSpD' AS metapath, [n1, n2] AS middle,
          ['TREATS', 'PRESENTS', 'PRESENTS'] AS rels,
-         ['-[:TREATS]->', '-[:PRESENTS]->', '<-[:PRESENTS]-'] AS hops, pdp, dwpc
+         ['-[:TREATS]->', '-[:PRESENTS]->', '<-[:PRESENTS]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:TREATS]->(n1:Disease)-[:HAS_PHENOTYPE]->(n2:Phenotype)<-[:HAS_PHENOTYPE]-(b)
   WHERE n1 <> b
@@ -354,18 +369,19 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:TREATS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:HAS_PHENOTYPE]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   MATCH (n2:Phenotype {id: n2_id})
   RETURN 'CtDhPhD' AS metapath, [n1, n2] AS middle,
          ['TREATS', 'HAS_PHENOTYPE', 'HAS_PHENOTYPE'] AS rels,
-         ['-[:TREATS]->', '-[:HAS_PHENOTYPE]->', '<-[:HAS_PHENOTYPE]-'] AS hops, pdp, dwpc
+         ['-[:TREATS]->', '-[:HAS_PHENOTYPE]->', '<-[:HAS_PHENOTYPE]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:TREATS]->(n1:Disease)-[:LOCALIZES_TO]->(n2:Anatomy)<-[:LOCALIZES_TO]-(b)
   WHERE n1 <> b
@@ -382,39 +398,45 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:TREATS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:LOCALIZES_TO]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   MATCH (n2:Anatomy {id: n2_id})
   RETURN 'CtDlAlD' AS metapath, [n1, n2] AS middle,
          ['TREATS', 'LOCALIZES_TO', 'LOCALIZES_TO'] AS rels,
-         ['-[:TREATS]->', '-[:LOCALIZES_TO]->', '<-[:LOCALIZES_TO]-'] AS hops, pdp, dwpc
+         ['-[:TREATS]->', '-[:LOCALIZES_TO]->', '<-[:LOCALIZES_TO]-'] AS hops, pdp, dwpc, path_count
 }
-WITH a, b, metapath, dwpc, collect({middle: middle, rels: rels, hops: hops, pdp: pdp}) AS paths
-WITH a, b, collect({metapath: metapath, paths: paths, dwpc: dwpc}) AS groups, sum(dwpc) AS total
+WITH a, b, metapath, dwpc, path_count, collect({middle: middle, rels: rels, hops: hops, pdp: pdp}) AS paths
+ORDER BY dwpc DESC, metapath
+WITH a, b, collect({metapath: metapath, paths: paths, dwpc: dwpc, path_count: path_count}) AS groups,
+     sum(dwpc) AS total
+WITH a, b, groups, total,
+     [g IN groups | {metapath: g.metapath, paths: g.path_count, dwpc: g.dwpc, share: g.dwpc / total}] AS metapaths
 UNWIND groups AS grp
 UNWIND grp.paths AS p
-WITH a, b, grp.metapath AS metapath, grp.dwpc AS dwpc, total, p, [x IN p.middle | x.id] AS middle_ids
+WITH a, b, grp.metapath AS metapath, grp.dwpc AS dwpc, total, metapaths, p, [x IN p.middle | x.id] AS middle_ids
 SKIP 0  // ArcadeDB: detach the rows from the unwound lists before sorting (kg/metapaths.py)
-WITH a, b, metapath, dwpc, total, p, middle_ids
+WITH a, b, metapath, dwpc, total, metapaths, p, middle_ids
 ORDER BY p.pdp DESC, metapath, middle_ids
 LIMIT $n
-WITH collect({metapath: metapath, dwpc: dwpc, total: total, node_ids: [a.id] + middle_ids + [b.id],
-              path: {nodes: [a] + p.middle + [b], rels: p.rels, hops: p.hops, pdp: p.pdp}}) AS ranked
+WITH metapaths, collect({metapath: metapath, dwpc: dwpc, total: total, node_ids: [a.id] + middle_ids + [b.id],
+                         path: {nodes: [a] + p.middle + [b], rels: p.rels, hops: p.hops, pdp: p.pdp}}) AS ranked
 UNWIND range(0, size(ranked) - 1) AS i
-WITH i + 1 AS rank, ranked[i] AS r
+WITH metapaths, i + 1 AS rank, ranked[i] AS r
 // provenance only for the paths returned: every edge of the hop's type between its two nodes
 UNWIND range(0, size(r.path.rels) - 1) AS h
-WITH rank, r, h, r.path.nodes[h] AS u, r.path.nodes[h + 1] AS v, r.path.rels[h] AS rel
-WITH rank, r, h, [(u)-[e]-(v) WHERE type(e) = rel | e.source + ' ' + e.source_version] AS hop_sources
+WITH metapaths, rank, r, h, r.path.nodes[h] AS u, r.path.nodes[h + 1] AS v, r.path.rels[h] AS rel
+WITH metapaths, rank, r, h, [(u)-[e]-(v) WHERE type(e) = rel | e.source + ' ' + e.source_version] AS hop_sources
 ORDER BY rank, h
-WITH rank, r, collect(reduce(s = '', t IN hop_sources | s + CASE WHEN s = '' THEN '' ELSE '; ' END + t)) AS sources
-WITH rank, r, sources, [x IN r.path.nodes | coalesce(x.symbol, x.name, x.id)] AS names,
+WITH metapaths, rank, r,
+     collect(reduce(s = '', t IN hop_sources | s + CASE WHEN s = '' THEN '' ELSE '; ' END + t)) AS sources
+WITH metapaths, rank, r, sources, [x IN r.path.nodes | coalesce(x.symbol, x.name, x.id)] AS names,
      [x IN r.path.nodes | labels(x)[0]] AS node_labels, r.path.hops AS hops
 RETURN rank, r.metapath AS metapath, r.path.pdp / r.total AS contribution, r.path.pdp AS pdp, r.dwpc AS dwpc,
        reduce(s = '(' + names[0] + ')', i IN range(0, size(hops) - 1) | s + hops[i] + '(' + names[i + 1] + ')') AS path,
@@ -422,5 +444,6 @@ RETURN rank, r.metapath AS metapath, r.path.pdp / r.total AS contribution, r.pat
        'MATCH p = ' + reduce(s = '(:' + node_labels[0] + ' {id: "' + r.node_ids[0] + '"})',
                             i IN range(0, size(hops) - 1)
                             | s + hops[i] + '(:' + node_labels[i + 1] + ' {id: "' + r.node_ids[i + 1] + '"})')
-         + ' RETURN p' AS cypher
+         + ' RETURN p' AS cypher,
+       metapaths
 ORDER BY rank

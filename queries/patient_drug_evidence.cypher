@@ -1,6 +1,6 @@
 // Evidence paths for a (patient, drug) pair: the top-n paths from the patient's diagnoses, phenotypes, diplotypes
-// and variants to the drug, ranked by contribution as in evidence_paths. Rows carry ids and ontology term names
-// only, never free-text patient data.
+// and variants to the drug, ranked by contribution, with the metapath breakdown, as in evidence_paths. Rows carry
+// ids and ontology term names only, never free-text patient data.
 // Weights (Rephetio's degree-weighted path count): a path's pdp = prod over its edges (u, v) of
 // (deg(u) * deg(v)) ^ -damping, deg being the node's number of distinct neighbours along that edge's metaedge;
 // a metapath's dwpc is the sum of its paths' pdp for this pair. Every metapath weighs the same. No node repeats
@@ -12,7 +12,7 @@
 // @param n integer = 10        How many paths to return
 // @param damping float = 0.4   Degree damping exponent w (0 = plain path counts; Rephetio used 0.4)
 // @example pmkg query patient_drug_evidence --param patient=PMKG.PATIENT:demo-1 --param drug=DRUGBANK:DB00773
-// @columns rank, metapath, contribution, pdp, dwpc, path, node_ids, node_names, node_labels, relationships, sources, cypher
+// @columns rank, metapath, contribution, pdp, dwpc, path, node_ids, node_names, node_labels, relationships, sources, cypher, metapaths
 MATCH (a:Patient {id: $patient})
 MATCH (b:Drug {id: $drug})
 CALL (a, b) {
@@ -23,17 +23,18 @@ CALL (a, b) {
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:HAS_DIAGNOSIS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:TREATS]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   RETURN 'PdDtC' AS metapath, [n1] AS middle,
          ['HAS_DIAGNOSIS', 'TREATS'] AS rels,
-         ['-[:HAS_DIAGNOSIS]->', '<-[:TREATS]-'] AS hops, pdp, dwpc
+         ['-[:HAS_DIAGNOSIS]->', '<-[:TREATS]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:HAS_DIAGNOSIS]->(n1:Disease)<-[:PALLIATES]-(b)
   WITH DISTINCT a, b, n1
@@ -42,17 +43,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:HAS_DIAGNOSIS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:PALLIATES]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   RETURN 'PdDpC' AS metapath, [n1] AS middle,
          ['HAS_DIAGNOSIS', 'PALLIATES'] AS rels,
-         ['-[:HAS_DIAGNOSIS]->', '<-[:PALLIATES]-'] AS hops, pdp, dwpc
+         ['-[:HAS_DIAGNOSIS]->', '<-[:PALLIATES]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:HAS_DIPLOTYPE]->(n1:Gene)-[:AFFECTS_RESPONSE_TO]->(b)
   WITH DISTINCT a, b, n1
@@ -61,17 +63,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:HAS_DIPLOTYPE]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)<-[:AFFECTS_RESPONSE_TO]-(x:Gene) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Gene {id: n1_id})
   RETURN 'PgGrC' AS metapath, [n1] AS middle,
          ['HAS_DIPLOTYPE', 'AFFECTS_RESPONSE_TO'] AS rels,
-         ['-[:HAS_DIPLOTYPE]->', '-[:AFFECTS_RESPONSE_TO]->'] AS hops, pdp, dwpc
+         ['-[:HAS_DIPLOTYPE]->', '-[:AFFECTS_RESPONSE_TO]->'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:CARRIES]->(n1:Variant)-[:AFFECTS_RESPONSE_TO]->(b)
   WITH DISTINCT a, b, n1
@@ -80,17 +83,18 @@ UNION ALL
   WITH a, b, collect([n1.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:CARRIES]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)<-[:AFFECTS_RESPONSE_TO]-(x:Variant) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[1] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, (path[1] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, pdp, dwpc
+  WITH n1_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id
   LIMIT $n
   MATCH (n1:Variant {id: n1_id})
   RETURN 'PcVrC' AS metapath, [n1] AS middle,
          ['CARRIES', 'AFFECTS_RESPONSE_TO'] AS rels,
-         ['-[:CARRIES]->', '-[:AFFECTS_RESPONSE_TO]->'] AS hops, pdp, dwpc
+         ['-[:CARRIES]->', '-[:AFFECTS_RESPONSE_TO]->'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:HAS_DIAGNOSIS]->(n1:Disease)-[:ASSOCIATED_WITH]->(n2:Gene)<-[:TARGETS]-(b)
   WITH DISTINCT a, b, n1, n2
@@ -106,18 +110,19 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:HAS_DIAGNOSIS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:TARGETS]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   MATCH (n2:Gene {id: n2_id})
   RETURN 'PdDaGbC' AS metapath, [n1, n2] AS middle,
          ['HAS_DIAGNOSIS', 'ASSOCIATED_WITH', 'TARGETS'] AS rels,
-         ['-[:HAS_DIAGNOSIS]->', '-[:ASSOCIATED_WITH]->', '<-[:TARGETS]-'] AS hops, pdp, dwpc
+         ['-[:HAS_DIAGNOSIS]->', '-[:ASSOCIATED_WITH]->', '<-[:TARGETS]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:HAS_DIAGNOSIS]->(n1:Disease)-[:IS_A]-(n2:Disease)<-[:TREATS]-(b)
   WHERE n1 <> n2
@@ -134,18 +139,19 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:HAS_DIAGNOSIS]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:TREATS]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:Disease {id: n1_id})
   MATCH (n2:Disease {id: n2_id})
   RETURN 'PdDiDtC' AS metapath, [n1, n2] AS middle,
          ['HAS_DIAGNOSIS', 'IS_A', 'TREATS'] AS rels,
-         ['-[:HAS_DIAGNOSIS]->', '-[:IS_A]-', '<-[:TREATS]-'] AS hops, pdp, dwpc
+         ['-[:HAS_DIAGNOSIS]->', '-[:IS_A]-', '<-[:TREATS]-'] AS hops, pdp, dwpc, path_count
 UNION ALL
   MATCH (a)-[:HAS_PHENOTYPE]->(n1:Phenotype)<-[:HAS_PHENOTYPE]-(n2:Disease)<-[:TREATS]-(b)
   WITH DISTINCT a, b, n1, n2
@@ -161,39 +167,45 @@ UNION ALL
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
   WITH found, COUNT { MATCH (a)-[:HAS_PHENOTYPE]->(x) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:TREATS]->(x) RETURN DISTINCT x } AS ends
-  WITH found, ends, reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc
+  WITH found, size(found) AS path_count,
+       reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends
   UNWIND found AS path
-  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc
+  WITH path[0] AS n1_id, path[1] AS n2_id, (path[2] * ends) ^ -$damping AS pdp, dwpc, path_count
   SKIP 0  // ArcadeDB: detach the rows from the unwound list before sorting (kg/metapaths.py)
-  WITH n1_id, n2_id, pdp, dwpc
+  WITH n1_id, n2_id, pdp, dwpc, path_count
   ORDER BY pdp DESC, n1_id, n2_id
   LIMIT $n
   MATCH (n1:Phenotype {id: n1_id})
   MATCH (n2:Disease {id: n2_id})
   RETURN 'PhPhDtC' AS metapath, [n1, n2] AS middle,
          ['HAS_PHENOTYPE', 'HAS_PHENOTYPE', 'TREATS'] AS rels,
-         ['-[:HAS_PHENOTYPE]->', '<-[:HAS_PHENOTYPE]-', '<-[:TREATS]-'] AS hops, pdp, dwpc
+         ['-[:HAS_PHENOTYPE]->', '<-[:HAS_PHENOTYPE]-', '<-[:TREATS]-'] AS hops, pdp, dwpc, path_count
 }
-WITH a, b, metapath, dwpc, collect({middle: middle, rels: rels, hops: hops, pdp: pdp}) AS paths
-WITH a, b, collect({metapath: metapath, paths: paths, dwpc: dwpc}) AS groups, sum(dwpc) AS total
+WITH a, b, metapath, dwpc, path_count, collect({middle: middle, rels: rels, hops: hops, pdp: pdp}) AS paths
+ORDER BY dwpc DESC, metapath
+WITH a, b, collect({metapath: metapath, paths: paths, dwpc: dwpc, path_count: path_count}) AS groups,
+     sum(dwpc) AS total
+WITH a, b, groups, total,
+     [g IN groups | {metapath: g.metapath, paths: g.path_count, dwpc: g.dwpc, share: g.dwpc / total}] AS metapaths
 UNWIND groups AS grp
 UNWIND grp.paths AS p
-WITH a, b, grp.metapath AS metapath, grp.dwpc AS dwpc, total, p, [x IN p.middle | x.id] AS middle_ids
+WITH a, b, grp.metapath AS metapath, grp.dwpc AS dwpc, total, metapaths, p, [x IN p.middle | x.id] AS middle_ids
 SKIP 0  // ArcadeDB: detach the rows from the unwound lists before sorting (kg/metapaths.py)
-WITH a, b, metapath, dwpc, total, p, middle_ids
+WITH a, b, metapath, dwpc, total, metapaths, p, middle_ids
 ORDER BY p.pdp DESC, metapath, middle_ids
 LIMIT $n
-WITH collect({metapath: metapath, dwpc: dwpc, total: total, node_ids: [a.id] + middle_ids + [b.id],
-              path: {nodes: [a] + p.middle + [b], rels: p.rels, hops: p.hops, pdp: p.pdp}}) AS ranked
+WITH metapaths, collect({metapath: metapath, dwpc: dwpc, total: total, node_ids: [a.id] + middle_ids + [b.id],
+                         path: {nodes: [a] + p.middle + [b], rels: p.rels, hops: p.hops, pdp: p.pdp}}) AS ranked
 UNWIND range(0, size(ranked) - 1) AS i
-WITH i + 1 AS rank, ranked[i] AS r
+WITH metapaths, i + 1 AS rank, ranked[i] AS r
 // provenance only for the paths returned: every edge of the hop's type between its two nodes
 UNWIND range(0, size(r.path.rels) - 1) AS h
-WITH rank, r, h, r.path.nodes[h] AS u, r.path.nodes[h + 1] AS v, r.path.rels[h] AS rel
-WITH rank, r, h, [(u)-[e]-(v) WHERE type(e) = rel | e.source + ' ' + e.source_version] AS hop_sources
+WITH metapaths, rank, r, h, r.path.nodes[h] AS u, r.path.nodes[h + 1] AS v, r.path.rels[h] AS rel
+WITH metapaths, rank, r, h, [(u)-[e]-(v) WHERE type(e) = rel | e.source + ' ' + e.source_version] AS hop_sources
 ORDER BY rank, h
-WITH rank, r, collect(reduce(s = '', t IN hop_sources | s + CASE WHEN s = '' THEN '' ELSE '; ' END + t)) AS sources
-WITH rank, r, sources, [x IN r.path.nodes | coalesce(x.symbol, x.name, x.id)] AS names,
+WITH metapaths, rank, r,
+     collect(reduce(s = '', t IN hop_sources | s + CASE WHEN s = '' THEN '' ELSE '; ' END + t)) AS sources
+WITH metapaths, rank, r, sources, [x IN r.path.nodes | coalesce(x.symbol, x.name, x.id)] AS names,
      [x IN r.path.nodes | labels(x)[0]] AS node_labels, r.path.hops AS hops
 RETURN rank, r.metapath AS metapath, r.path.pdp / r.total AS contribution, r.path.pdp AS pdp, r.dwpc AS dwpc,
        reduce(s = '(' + names[0] + ')', i IN range(0, size(hops) - 1) | s + hops[i] + '(' + names[i + 1] + ')') AS path,
@@ -201,5 +213,6 @@ RETURN rank, r.metapath AS metapath, r.path.pdp / r.total AS contribution, r.pat
        'MATCH p = ' + reduce(s = '(:' + node_labels[0] + ' {id: "' + r.node_ids[0] + '"})',
                             i IN range(0, size(hops) - 1)
                             | s + hops[i] + '(:' + node_labels[i + 1] + ' {id: "' + r.node_ids[i + 1] + '"})')
-         + ' RETURN p' AS cypher
+         + ' RETURN p' AS cypher,
+       metapaths
 ORDER BY rank

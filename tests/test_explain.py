@@ -124,5 +124,5 @@ def test_patient_drug_paths_go_through_the_patient_record(world_store):
     assert [p.metapath for p in levodopa.paths] == ["PdDpC"]
     exported = json.dumps([e.to_dict() for e in (clopidogrel, prasugrel, donepezil, levodopa)])
     assert "Poor Metabolizer" not in exported and "homozygous" not in exported  # ids and term names only
-    _, rows = run_query(world_store, "patient_drug_metapaths", {"patient": PATIENT, "drug": "DRUGBANK:DB06209"})
-    assert {r["metapath"]: r["paths"] for r in rows} == {"PcVrC": 1, "PgGrC": 1}
+    _, rows = run_query(world_store, "patient_drug_evidence", {"patient": PATIENT, "drug": "DRUGBANK:DB06209"})
+    assert {m["metapath"]: m["paths"] for m in rows[0]["metapaths"]} == {"PcVrC": 1, "PgGrC": 1}

@@ -9,8 +9,7 @@ from kg.queries import load_library, run_query
 from tests.conftest import FIXTURE_SOURCES
 from tests.explain_world import TEST_MODEL, write_test_predictions
 
-WORLD_QUERIES = {"similar_diseases_by_phenotype", "pgx_annotations_for_gene", "patient_drug_evidence",
-                 "patient_drug_metapaths"}  # fmt: skip
+WORLD_QUERIES = {"similar_diseases_by_phenotype", "pgx_annotations_for_gene", "patient_drug_evidence"}
 
 
 @pytest.fixture(scope="module")
