@@ -79,7 +79,7 @@ def main() -> None:
         explain_drug_disease(store, *timed[0])  # warm the server's caches and JIT once
         latency = []
         calls = {
-            "explain_drug_disease (n=10): paths + metapaths + context": lambda d, x: explain_drug_disease(store, d, x),
+            "explain_drug_disease (n=10): query + pair context": lambda d, x: explain_drug_disease(store, d, x),
             "evidence_paths query alone (n=10)": lambda d, x: run_query(
                 store, "evidence_paths", {"drug": d, "disease": x}
             ),

@@ -6,7 +6,7 @@ fetches guides from allow-listed hosts (``localhost`` is on Neo4j 5's default
 ``browser.remote_content_hostname_allowlist``) and over CORS, so :func:`guide_server` serves the folder with an
 ``Access-Control-Allow-Origin`` header.
 
-One slide per named query: its description, a runnable ``:params {...}`` block with the query's example values,
+One slide per named query: its description, a runnable block of ``:param`` commands with the query's example values,
 and the runnable query itself (the same ``queries/*.cypher`` text the CLI and the service run).
 """
 
@@ -58,8 +58,12 @@ def _cypher_literal(value: Any) -> str:
 
 
 def params_command(params: dict[str, Any]) -> str:
-    """Neo4j Browser's ``:params`` command setting exactly ``params``."""
-    return ":params {" + ", ".join(f"{key}: {_cypher_literal(value)}" for key, value in params.items()) + "}"
+    """Neo4j Browser ``:param`` commands setting ``params``, one per line.
+
+    ``:param name => value`` has the server evaluate the value, so 5 stays an integer (``LIMIT $n`` needs one);
+    the ``:params {...}`` map form would send it as a JavaScript number, a float.
+    """
+    return "\n".join(f":param {key} => {_cypher_literal(value)};" for key, value in params.items())
 
 
 def _slide(query: NamedQuery) -> str:
@@ -70,7 +74,7 @@ def _slide(query: NamedQuery) -> str:
         for p in query.params
     )
     params_block = (
-        f'<p>Set the parameters (edit the values):</p><pre class="pre-scrollable code runnable">'
+        f'<p>Set the parameters (edit the values, run the block):</p><pre class="pre-scrollable code runnable">'
         f"{html.escape(params_command(params))}</pre>"
         if params
         else ""
@@ -96,7 +100,7 @@ def guide_html(library: dict[str, NamedQuery] | None = None) -> str:
     intro = """<slide class="row-fluid">
   <div class="col-sm-12">
     <h3>pmkg: the named query library</h3>
-    <p class="lead">Each slide is one query from <code>queries/</code>: click the <code>:params</code> block, edit
+    <p class="lead">Each slide is one query from <code>queries/</code>: click the <code>:param</code> block, edit
     the values, run it, then click and run the query. Start with <b>find_disease</b> to turn a disease name into
     its id, then <b>repurposing_candidates</b> and <b>evidence_paths</b>.</p>
   </div>

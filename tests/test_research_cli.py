@@ -73,8 +73,13 @@ def test_browser_guide_has_a_runnable_slide_per_query_and_is_served_with_cors(tm
     text = guide_html(library)
     assert text.count("<slide") == len(library) + 1  # plus the introduction
     params = example_params(library["evidence_paths"])
-    assert params_command(params) == ':params {drug: "DRUGBANK:DB00773", disease: "DOID:8577", n: 5, damping: 0.4}'
-    assert '<pre class="pre-scrollable code runnable">:params {drug: &quot;DRUGBANK:DB00773&quot;' in text
+    assert params_command(params).splitlines() == [
+        ':param drug => "DRUGBANK:DB00773";',
+        ':param disease => "DOID:8577";',
+        ":param n => 5;",
+        ":param damping => 0.4;",
+    ]
+    assert '<pre class="pre-scrollable code runnable">:param drug =&gt; &quot;DRUGBANK:DB00773&quot;;' in text
     assert "MATCH (a:Drug {id: $drug})" in text
     path = write_guide(tmp_path)
     server = guide_server(tmp_path, 0)
