@@ -360,6 +360,11 @@ def demo(
     typer.echo(f"model {trained.model_version}; try: pmkg query repurposing_candidates -g {graph} -p disease=DOID:1612")
 
 
+from service.cli import serve  # noqa: E402  (its own module; registered here)
+
+app.command()(serve)
+
+
 def main() -> None:
     # The embedded graph server's JVM shares the cores with torch in this process; spinning OpenMP workers
     # would starve it (measured 10-20x slow-downs in DESIGN.md section 8). Must be set before torch loads.
