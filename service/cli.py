@@ -5,7 +5,9 @@ Registered from :mod:`kg.cli`; imports nothing heavy until the command runs, so 
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -54,6 +56,7 @@ def serve(
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it. With the default handler that would kill the
     # process before atexit stops an embedded graph server this process owns; exiting normally runs it.
     signal.signal(signal.SIGTERM, _exit_normally)
+    _freeze_startup_objects()
     log.info("serving on http://%s:%d (X-API-Key required except /healthz, /readyz)", host, port)
     uvicorn.run(
         app, host=host, port=port, log_config=None, access_log=False, server_header=False, log_level=log_level.lower()
@@ -96,6 +99,19 @@ def _build_app(host: str, settings: ServiceSettings, model_dir: Path, graph: str
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.info("listening beyond loopback on %s: put TLS in front of this service", host)
     return create_app(settings, serving, gateway)
+
+
+def _freeze_startup_objects() -> None:
+    """Exempt everything built at start-up (torch, the model, the app) from the cyclic garbage collector.
+
+    Those ~350k objects live as long as the process; without this, every full collection walks them all,
+    a pause of hundreds of milliseconds under load that showed up as the p99 of even /healthz.
+    Set PMKG_API_GC_FREEZE=0 to measure without it.
+    """
+    if os.environ.get("PMKG_API_GC_FREEZE", "1") == "0":
+        return
+    gc.collect()
+    gc.freeze()
 
 
 def _exit_normally(signum: int, frame: object) -> None:

@@ -55,6 +55,7 @@ class GraphGateway:
         self._connect = connect
         self._store = store
         self._lock = threading.Lock()
+        self._connecting = threading.Lock()
         self.timeout_s = timeout_s
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pmkg-graph")
 
@@ -92,17 +93,29 @@ class GraphGateway:
             raise GraphDown("the graph connection failed") from None
 
     def _current_store(self) -> GraphStore:
-        with self._lock:
-            if self._store is None:
-                try:
-                    self._store = self._connect()
-                except GraphUnavailable:
-                    raise GraphDown("the graph is unreachable") from None
-                except Exception as exc:  # e.g. the embedded server could not be started or attached to
-                    log.warning("cannot connect to the graph: %s", type(exc).__name__)
-                    raise GraphDown("the graph is unreachable") from None
-                log.info("connected to the graph")
-            return self._store
+        store = self._store
+        if store is not None:
+            return store
+        # One reconnection attempt at a time; calls arriving meanwhile fail at once instead of queueing behind
+        # it (behind a dead link each attempt takes the whole connect timeout).
+        if not self._connecting.acquire(blocking=False):
+            raise GraphDown("the graph is unreachable (reconnecting)")
+        try:
+            if self._store is not None:  # another thread connected while this one was on its way here
+                return self._store
+            try:
+                store = self._connect()
+            except GraphUnavailable:
+                raise GraphDown("the graph is unreachable") from None
+            except Exception as exc:  # e.g. the embedded server could not be started or attached to
+                log.warning("cannot connect to the graph: %s", type(exc).__name__)
+                raise GraphDown("the graph is unreachable") from None
+            with self._lock:
+                self._store = store
+            log.info("connected to the graph")
+            return store
+        finally:
+            self._connecting.release()
 
     def _drop_store(self, reason: str, background: bool = True) -> None:
         with self._lock:

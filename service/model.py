@@ -3,8 +3,8 @@
 :func:`load_serving_model` runs once at start-up. It reads the model directory (``gnn.artifacts``),
 rebuilds the model's message-passing graph from one export of the graph, scores every Drug x Disease pair
 in one matrix product, and keeps the score matrix, the calibration, the known indications, ids, names and
-``model_version``. A request then only indexes into memory: a candidates call is one stable sort of one
-column, a batch of pairs one vectorised comparison.
+``model_version``. A request then only indexes into memory: a candidates call is one partial sort of one
+column, a batch of pairs one vectorised comparison per pair against its disease's column.
 
 If the model directory changes (new files, stored embeddings, another calibrator), this module is the only
 one in the service to change.
@@ -102,27 +102,27 @@ class ServingModel:
     def candidates(self, disease: str, k: int, include_known: bool = True) -> list[PairScore]:
         """The ``k`` best-scored drugs for ``disease``; with ``include_known=False`` indications are skipped."""
         j = self.disease_index(disease)
-        column = self._scores[:, j]
-        order = np.argsort(-column, kind="stable")  # descending, ties by the lower drug index
-        ranks = np.arange(1, order.size + 1)
-        if not include_known:
-            keep = ~self._known[order, j]
-            order, ranks = order[keep], ranks[keep]
-        order, ranks = order[:k], ranks[:k]
-        probabilities = self._probability(column[order])
-        return [
-            PairScore(self.drug_ids[i], disease, float(column[i]), _opt(p), int(r), bool(self._known[i, j]))
-            for i, r, p in zip(order, ranks, probabilities, strict=True)
-        ]
+        eligible = None if include_known else ~self._known[:, j]
+        order = top_k(self._scores[:, j], k, eligible)
+        return self._pairs(order, np.full(order.size, j))
 
-    def diseases_for_drug(self, drug: str, k: int, include_known: bool = True) -> list[PairScore]:
-        """The ``k`` diseases with the highest score (and so probability) for ``drug``."""
+    def diseases_for_drug(
+        self, drug: str, k: int, include_known: bool = True, by_rank: bool = False
+    ) -> list[PairScore]:
+        """The ``k`` diseases with the highest score (and so probability) for ``drug``.
+
+        ``by_rank`` orders them instead by the drug's rank among all drugs for each disease (ties: higher score
+        first): the diseases for which this drug stands out, rather than those most often treated at all.
+        """
         i = self.drug_index(drug)
-        row = self._scores[i]
-        order = np.argsort(-row, kind="stable")
-        if not include_known:
-            order = order[~self._known[i, order]]
-        order = order[:k]
+        eligible = None if include_known else ~self._known[i]
+        if not by_rank:
+            order = top_k(self._scores[i], k, eligible)
+            return self._pairs(np.full(order.size, i), order)
+        every = np.arange(len(self.disease_ids))
+        ranks = self._ranks(np.full(every.size, i), every)
+        keep = every if eligible is None else every[eligible]
+        order = keep[np.lexsort((keep, -self._scores[i, keep], ranks[keep]))][:k]
         return self._pairs(np.full(order.size, i), order)
 
     def score_pairs(self, pairs: Sequence[tuple[str, str]]) -> list[PairScore | UnknownNode]:
@@ -143,12 +143,17 @@ class ServingModel:
                 results[slot] = scored
         return results  # type: ignore[return-value]
 
-    def _pairs(self, rows: np.ndarray, cols: np.ndarray) -> list[PairScore]:
+    def _ranks(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Rank of drug ``rows[p]`` among all drugs for disease ``cols[p]``: as a stable descending sort would."""
         values = self._scores[rows, cols]
         competitors = self._scores[:, cols]  # (drugs, pairs)
         better = (competitors > values).sum(axis=0)
         tied_before = ((competitors == values) & (np.arange(len(self.drug_ids))[:, None] < rows)).sum(axis=0)
-        ranks = better + tied_before + 1
+        return better + tied_before + 1
+
+    def _pairs(self, rows: np.ndarray, cols: np.ndarray) -> list[PairScore]:
+        values = self._scores[rows, cols]
+        ranks = self._ranks(rows, cols)
         probabilities = self._probability(values)
         return [
             PairScore(self.drug_ids[i], self.disease_ids[j], float(v), _opt(p), int(r), bool(self._known[i, j]))
@@ -159,6 +164,22 @@ class ServingModel:
         if self._calibration is None:
             return [None] * len(scores)
         return self._calibration.probability(scores)
+
+
+def top_k(values: np.ndarray, k: int, eligible: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the ``k`` largest ``values`` (among ``eligible``), descending, ties by the lower index.
+
+    The same order as a stable sort of ``-values``, in O(n): one partition finds the k-th largest value, and
+    only the entries at or above it are sorted. (Ties are common: drugs without edges share one embedding.)
+    """
+    index = np.arange(values.size) if eligible is None else np.flatnonzero(eligible)
+    candidates = values[index]
+    if k < candidates.size:
+        kth = np.partition(candidates, candidates.size - k)[candidates.size - k]
+        above = index[candidates > kth]
+        tied = index[candidates == kth][: k - above.size]
+        index = np.concatenate([above, tied])
+    return index[np.lexsort((index, -values[index]))]
 
 
 def _opt(value: float | None) -> float | None:

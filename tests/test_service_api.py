@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
+import numpy as np
 import pytest
 
 from service.auth import KeyRing
+from service.model import top_k
 from service.schemas import MAX_BATCH_PAIRS
 from service.settings import ConfigError, ServiceSettings
 from tests.service_support import API_KEY, OTHER_KEY, client, connector, make_app, trained_for_service
@@ -124,6 +126,24 @@ def test_diseases_for_a_drug_are_ordered_by_score_with_the_drugs_rank_in_each(ap
         assert entry["rank"] == int(row["rank"]) and entry["known"] == (row["known"] == "1")
 
 
+def test_diseases_for_a_drug_by_rank_put_its_best_standings_first(api, trained):
+    body = api.get(f"/v1/drugs/{DONEPEZIL}/diseases", params={"k": 5, "order": "rank"}).json()
+    ranks = [d["rank"] for d in body["diseases"]]
+    best = min(int(r["rank"]) for r in trained.tsv_rows if r["drug_id"] == DONEPEZIL)
+    assert ranks == sorted(ranks) and ranks[0] == best
+
+
+def test_top_k_orders_exactly_like_a_stable_sort_with_ties():
+    rng = np.random.default_rng(0)
+    for trial in range(500):
+        values = rng.integers(0, 4, size=int(rng.integers(1, 40))).astype(np.float32)  # many ties
+        k = int(rng.integers(1, values.size + 2))
+        eligible = rng.random(values.size) < 0.7 if trial % 2 else None
+        index = np.arange(values.size) if eligible is None else np.flatnonzero(eligible)
+        expected = index[np.argsort(-values[index], kind="stable")][:k]
+        assert np.array_equal(top_k(values, k, eligible), expected)
+
+
 def test_batch_scoring_matches_single_lookups_and_flags_unknown_ids(api, trained):
     pairs = [
         {"drug": DONEPEZIL, "disease": ALZHEIMERS},
@@ -156,6 +176,8 @@ def test_validation_errors_name_the_bad_field(api):
         (api.get(f"/v1/diseases/{ALZHEIMERS}/candidates", params={"k": 0}), "query.k", "greater than or equal to 1"),
         (api.get("/v1/diseases/doid:10652/candidates"), "path.curie", "did you mean DOID:10652?"),
         (api.get("/v1/drugs/aspirin/diseases"), "path.curie", "not a CURIE; expected PREFIX:ID"),
+        (api.get(f"/v1/drugs/{DONEPEZIL}/diseases", params={"order": "name"}), "query.order", "'score' or 'rank'"),
+        (api.get(f"/v1/diseases/{ALZHEIMERS}/candidates", params={"kk": 5}), "query.kk", "unknown query parameter"),
         (
             api.post("/v1/links/score", content=b'{"pairs": [', headers={"Content-Type": "application/json"}),
             "body",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
@@ -67,8 +67,15 @@ async def drug_diseases(
     model: ModelDep,
     k: K = 10,
     include_known: IncludeKnown = True,
+    order: Annotated[
+        Literal["score", "rank"],
+        Query(
+            description="score: highest score (= probability) first; rank: the diseases for which this drug ranks "
+            "highest among all drugs first."
+        ),
+    ] = "score",
 ) -> DrugDiseasesResponse:
-    ranked = model.diseases_for_drug(curie, k, include_known)
+    ranked = model.diseases_for_drug(curie, k, include_known, by_rank=order == "rank")
     return DrugDiseasesResponse(
         drug_id=curie,
         drug_name=model.name(curie),
