@@ -291,7 +291,8 @@ def main() -> None:
 
     print(render([r.row() for r in results], "table", title="pmkg serve under load (loopback, one uvicorn worker)"))
     print(f"graph {args.graph}; {len(drugs):,} drugs x {len(diseases):,} diseases; server ready {startup:.0f} s "
-          f"after start; {os.cpu_count()} CPUs, load average before the run {load_before:.1f}; "
+          f"after start; {os.cpu_count()} CPUs, load average {load_before:.1f} before the run and "
+          f"{os.getloadavg()[0]:.1f} after; "
           f"{args.seconds:g} s per phase")
 
 

@@ -43,6 +43,8 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     if error.get("type") == "json_invalid":  # loc is ("body", character position)
         reason = (error.get("ctx") or {}).get("error", "syntax error")
         return {"field": "body", "message": f"not valid JSON: {reason} at character {loc[-1] if loc else '?'}"}
+    if loc == ("body",) and error.get("type") in ("model_attributes_type", "dict_type", "missing"):
+        return {"field": "body", "message": "expected a JSON object, sent with Content-Type: application/json"}
     return {"field": field_path(loc), "message": _message(error)}
 
 

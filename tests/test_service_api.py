@@ -183,6 +183,7 @@ def test_validation_errors_name_the_bad_field(api):
             "body",
             "not valid JSON",
         ),
+        (api.post("/v1/links/score", content=b'{"pairs": []}'), "body", "Content-Type: application/json"),
     ]
     for response, field, message in cases:
         assert response.status_code == 422, response.text
