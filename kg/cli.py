@@ -372,6 +372,10 @@ from kg.cli_research import register as _register_research  # noqa: E402  (it re
 
 _register_research(app)
 
+from service.cli import serve  # noqa: E402  (its own module; registered here)
+
+app.command()(serve)
+
 
 def main() -> None:
     # The embedded graph server's JVM shares the cores with torch in this process; spinning OpenMP workers

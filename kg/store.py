@@ -93,17 +93,25 @@ class GraphStore:
         user: str | None = None,
         password: str | None = None,
         database: str | None = None,
+        driver_options: dict[str, Any] | None = None,
     ) -> GraphStore:
-        """Open ``embedded://PATH`` (start or attach to ArcadeDB) or ``bolt://``/``neo4j://`` (Neo4j 5)."""
+        """Open ``embedded://PATH`` (start or attach to ArcadeDB) or ``bolt://``/``neo4j://`` (Neo4j 5).
+
+        ``driver_options`` go to ``neo4j.GraphDatabase.driver`` (e.g. ``connection_timeout``,
+        ``max_transaction_retry_time``), for callers that must fail fast rather than retry for 30 s.
+        """
+        options = driver_options or {}
         settings = GraphSettings.resolve(uri, user, password, database)
         if settings.uri.startswith("embedded://"):
             path = settings.uri.removeprefix("embedded://") or "pmkg-data/graph"
             endpoint = embedded.start_or_attach(path)
-            driver = GraphDatabase.driver(endpoint.bolt_uri, auth=(endpoint.user, endpoint.password))
+            driver = GraphDatabase.driver(endpoint.bolt_uri, auth=(endpoint.user, endpoint.password), **options)
             embedded.register_client(path, driver)
             dialect, db, embedded_path = ARCADEDB, endpoint.database, path
         elif settings.uri.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://")):
-            driver = GraphDatabase.driver(settings.uri, auth=(settings.user or "neo4j", settings.password or ""))
+            driver = GraphDatabase.driver(
+                settings.uri, auth=(settings.user or "neo4j", settings.password or ""), **options
+            )
             dialect, db, embedded_path = NEO4J, settings.database or NEO4J.default_database, None
         else:
             raise GraphUnavailable(

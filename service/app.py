@@ -1,0 +1,67 @@
+"""Assemble the FastAPI app from ready resources: settings, the loaded model and the graph gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+
+from service.auth import KeyRing, require_api_key
+from service.errors import install_error_handlers
+from service.graph import GraphGateway
+from service.middleware import RequestGuard
+from service.model import ServingModel
+from service.routes import explanations, health, links, queries
+from service.settings import ServiceSettings
+
+# POST /v1/patients/recommendations (issue C) plugs in as one more router here.
+ROUTERS = (health.router, links.router, explanations.router, queries.router)
+
+DESCRIPTION = """\
+Link predictions (Drug-TREATS-Disease) from pmkg's trained GNN, with calibrated probabilities, evidence paths
+from the knowledge graph, and the named Cypher query library. Every endpoint except `/healthz` and `/readyz`
+needs an `X-API-Key` header. Model-backed endpoints answer from memory; graph-backed ones (explanations,
+queries) return 503 when the graph is unreachable.
+"""
+
+
+def _version() -> str:
+    try:
+        return version("pmkg")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(settings: ServiceSettings, model: ServingModel, graph: GraphGateway) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        graph.close()
+
+    app = FastAPI(
+        title="pmkg link-prediction service",
+        version=_version(),
+        description=DESCRIPTION,
+        openapi_url=None,  # served below, behind the key like everything but health
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.keys = KeyRing(settings.api_keys)
+    app.state.model = model
+    app.state.graph = graph
+    app.state.queries = queries.read_only_library(settings.query_dir)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_api_key)])
+    async def openapi_spec() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    return app

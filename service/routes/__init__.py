@@ -1,0 +1,1 @@
+"""One router per resource; :data:`service.app.ROUTERS` lists them."""
