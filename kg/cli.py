@@ -230,6 +230,7 @@ def train(
     threads: Annotated[
         int, typer.Option(min=1, help="torch threads; 1 is robust when the graph server shares the cores")
     ] = 1,
+    calibration: Annotated[str, typer.Option(help="platt | isotonic, fitted on the validation fold")] = "platt",
     models_dir: ModelsOpt = Path("pmkg-data/models"),
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
@@ -241,7 +242,9 @@ def train(
     _setup_logging(quiet)
     with _store(graph) as store:
         try:
-            outcome = train_from_graph(store, _train_config(epochs, seed, split, threads), models_dir, not quiet)
+            outcome = train_from_graph(
+                store, _train_config(epochs, seed, split, threads), models_dir, not quiet, calibration
+            )
         except ValueError as exc:
             raise _fail(str(exc)) from exc
     typer.echo(render(_metrics_rows(outcome.metrics), "table", title=f"held-out test edges ({split} split)"))
@@ -253,34 +256,6 @@ def train(
     )
 
 
-@app.command()
-def evaluate(
-    seeds: Annotated[int, typer.Option(min=1, max=20, help="Number of seeds (0..N-1).")] = 3,
-    epochs: Annotated[int | None, typer.Option(min=1)] = None,
-    split: Annotated[str, typer.Option(help="random | disease_holdout")] = "random",
-    threads: Annotated[
-        int, typer.Option(min=1, help="torch threads; 1 is robust when the graph server shares the cores")
-    ] = 1,
-    out: Annotated[Path, typer.Option(help="Folder for the per-seed CSV.")] = Path("pmkg-data/evaluation"),
-    graph: GraphOpt = None,
-    quiet: QuietOpt = False,
-) -> None:
-    """Train over several seeds; print GNN vs degree prior as mean ± sd and write the per-seed CSV."""
-    from kg.evaluation import evaluate_seeds, summarise, write_per_seed_csv
-    from kg.export import export_graph
-    from kg.output import render
-
-    _setup_logging(quiet)
-    with _store(graph) as store:
-        export = export_graph(store, progress=not quiet)
-    rows = evaluate_seeds(export, _train_config(epochs, 0, split, threads), list(range(seeds)), not quiet)
-    csv_path = out / f"per-seed-{split}.csv"
-    write_per_seed_csv(rows, csv_path)
-    title = f"{split} split, {seeds} seeds: held-out treats vs all non-training pairs (mean ± sd)"
-    typer.echo(render(summarise(rows), "table", title=title))
-    typer.echo(f"per-seed metrics: {csv_path}")
-
-
 @predict_app.command("repurposing")
 def predict_repurposing(
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the latest trained).")] = None,
@@ -288,6 +263,9 @@ def predict_repurposing(
     out: Annotated[Path | None, typer.Option(help="TSV path for --all.")] = None,
     top_k: Annotated[int, typer.Option(min=1, max=1000, help="Candidates per disease written to the graph.")] = 50,
     write: Annotated[bool, typer.Option("--write/--no-write", help="Write PREDICTED_TREATS edges.")] = True,
+    diseases: Annotated[
+        str, typer.Option(help="indicated (diseases with a TREATS/PALLIATES edge) | all (every Disease node)")
+    ] = "indicated",
     models_dir: ModelsOpt = Path("pmkg-data/models"),
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
@@ -305,7 +283,7 @@ def predict_repurposing(
         raise _fail(str(exc)) from exc
     with _store(graph) as store:
         try:
-            outcome = run_prediction(store, model_dir, top_k, out if all_pairs else None, write, not quiet)
+            outcome = run_prediction(store, model_dir, top_k, out if all_pairs else None, write, not quiet, diseases)
         except (ValueError, FileNotFoundError) as exc:
             raise _fail(str(exc)) from exc
     typer.echo(
@@ -358,6 +336,11 @@ def demo(
             title = f"{disease} {name[0]['name'] if name else ''}"
             typer.echo(render(rows, "table", title=title))
     typer.echo(f"model {trained.model_version}; try: pmkg query repurposing_candidates -g {graph} -p disease=DOID:1612")
+
+
+from kg.cli_evaluate import evaluate  # noqa: E402  (its own module; registered here)
+
+app.command()(evaluate)
 
 
 def main() -> None:
