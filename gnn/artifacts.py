@@ -32,10 +32,10 @@ import torch
 import torch_geometric
 from torch_geometric.data import HeteroData
 
-from gnn.data import edge_counts, export_checksum, to_heterodata
+from gnn.data import edge_counts, export_checksum
 from gnn.model import LinkPredictor
 from gnn.split import EdgeSplit
-from gnn.train import TrainConfig, TrainResult, holdout_drop
+from gnn.train import TrainConfig, TrainResult, derived_graph, holdout_drop
 from kg.export import EdgeKey, GraphExport
 
 FORMAT_VERSION = 1
@@ -130,7 +130,8 @@ class LoadedModel:
                 f"{self.data_checksum[:12]}… (edges changed); retrain, re-export the same snapshot, or pass "
                 "strict=False to score the updated graph"
             )
-        data = to_heterodata(export, holdout_drop(export, self.target, self.split, self.config.holdout_drop_pair_edges))
+        drop = holdout_drop(export, self.target, self.split, self.config.holdout_drop_pair_edges)
+        data = derived_graph(export, drop, self.target, self.config)
         trained_types = {tuple(et) for et in self.model.hparams["edge_types"]}
         if set(data.edge_types) != trained_types:
             raise ValueError(

@@ -44,6 +44,7 @@ from gnn import TARGET
 from gnn.baselines import degree_product_scores
 from gnn.candidates import Candidates, evaluation_candidates
 from gnn.data import export_checksum, pair_codes, remove_pairs, replace_edges, reverse_key, to_heterodata
+from gnn.features import similarity_edges, target_spectral
 from gnn.metrics import evaluate_candidates
 from gnn.model import LinkPredictor
 from gnn.split import EdgeSplit, make_split
@@ -56,7 +57,7 @@ NEGATIVES = ("auto", "uniform", "seen_dst")
 class TrainConfig:
     """Everything that determines a run (recorded verbatim in ``config.json``)."""
 
-    epochs: int = 300
+    epochs: int = 150
     hidden: int = 32
     num_layers: int = 2
     dropout: float = 0.2
@@ -67,6 +68,8 @@ class TrainConfig:
     embeddings: str = "none"
     sparse: bool = False
     prune: bool = True
+    spectral_dim: int = 128  # spectral identity features of drugs and diseases (gnn.features); 0 = none
+    similarity_k: int = 10  # kNN SIMILAR_PROFILE edges per drug/disease from those features; 0 = none
     lr: float = 0.01
     weight_decay: float = 0.0
     neg_ratio: int = 5
@@ -81,7 +84,7 @@ class TrainConfig:
     fold: int = 0
     split_seed: int | None = None  # None: ``seed``
     holdout_drop_pair_edges: bool = True
-    patience: int = 30
+    patience: int = 20
     threads: int = 1
 
     def model_kwargs(self) -> dict[str, Any]:
@@ -189,6 +192,31 @@ def holdout_drop(
     return drop
 
 
+_SPECTRAL_CACHE: dict[tuple, tuple[GraphExport, dict[str, np.ndarray]]] = {}
+
+
+def spectral_for(export: GraphExport, target: EdgeKey, config: TrainConfig) -> dict[str, np.ndarray]:
+    """The run's spectral node features; they never read an edge between the target's labels, so they are the
+    same for every split of one export and are computed once per export (the last one is kept)."""
+    key = (id(export), tuple(target), config.spectral_dim)
+    cached = _SPECTRAL_CACHE.get(key)
+    if cached is not None and cached[0] is export:
+        return cached[1]
+    num_nodes = {label: export.num_nodes(label) for label in export.node_ids}
+    features = target_spectral(export.edges, num_nodes, target, config.spectral_dim)
+    _SPECTRAL_CACHE.clear()
+    _SPECTRAL_CACHE[key] = (export, features)
+    return features
+
+
+def derived_graph(
+    export: GraphExport, drop: dict[EdgeKey, np.ndarray], target: EdgeKey, config: TrainConfig
+) -> HeteroData:
+    """The message-passing graph with the run's derived features and edges (both target-edge free)."""
+    spectral = spectral_for(export, target, config)
+    return to_heterodata(export, drop, spectral, similarity_edges(spectral, config.similarity_k))
+
+
 def split_candidates(base: Candidates, split: EdgeSplit) -> tuple[Candidates, Candidates]:
     """(test, val) candidates: under a disease holdout only the held-out diseases' columns are ranked.
 
@@ -234,7 +262,7 @@ def train(
         folds=config.folds, fold=config.fold, split_seed=config.split_seed, test_dst=test_dst,
     )
     drop = holdout_drop(export, target, split, config.holdout_drop_pair_edges)
-    data = to_heterodata(export, drop)
+    data = derived_graph(export, drop, target, config)
     dropped_extra = {"|".join(k): int(v.shape[1]) for k, v in drop.items() if k != target}
     test_cands, val_cands = split_candidates(evaluation_candidates(export, target), split)
 

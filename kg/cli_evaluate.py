@@ -86,6 +86,7 @@ def evaluate(
         "→ DOID exact matches plus DO IS_A descendants; baselines: "
         + ", ".join(area_chosen or chosen) + ".",
     )
-    runs = run_protocol(export, config, specs, chosen, area_chosen, kge_epochs, progress=not quiet)
+    runs = run_protocol(export, config, specs, chosen, area_chosen, kge_epochs, progress=not quiet,
+                        partial_csv=out / "per-seed.partial.csv")
     path = write_report(runs, out, export, config, meta)
     typer.echo(f"report: {path}; per-seed metrics: {out / 'per-seed.csv'}")

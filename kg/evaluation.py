@@ -74,16 +74,23 @@ def run_protocol(
     area_baselines: tuple[str, ...] | None = None,
     kge_epochs: int = 5,
     progress: bool = True,
+    partial_csv: Path | None = None,
 ) -> list[SplitRun]:
-    """Run every split (GNN + baselines); ``area_baselines`` (default: ``baselines``) for the area splits."""
+    """Run every split (GNN + baselines); ``area_baselines`` (default: ``baselines``) for the area splits.
+
+    ``partial_csv`` is rewritten after every split, so an interrupted run keeps the rows it finished.
+    """
     from tqdm.auto import tqdm
 
     from gnn.evaluate import run_split
+    from gnn.report import write_per_seed_csv
 
     runs = []
     for spec in tqdm(specs, desc="splits", unit="split", disable=None if progress else True):
         chosen = baselines if not spec.group.startswith("area:") or area_baselines is None else area_baselines
         runs.append(run_split(export, spec, config, chosen, kge_epochs=kge_epochs))
+        if partial_csv is not None:
+            write_per_seed_csv(runs, partial_csv)
     return runs
 
 
