@@ -259,7 +259,7 @@ def train(
 @predict_app.command("repurposing")
 def predict_repurposing(
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the latest trained).")] = None,
-    all_pairs: Annotated[bool, typer.Option("--all", help="Write every Drug x Disease pair to --out.")] = False,
+    all_pairs: Annotated[bool, typer.Option("--all", help="Write every candidate pair to --out.")] = False,
     out: Annotated[Path | None, typer.Option(help="TSV path for --all.")] = None,
     top_k: Annotated[int, typer.Option(min=1, max=1000, help="Candidates per disease written to the graph.")] = 50,
     write: Annotated[bool, typer.Option("--write/--no-write", help="Write PREDICTED_TREATS edges.")] = True,
@@ -270,7 +270,7 @@ def predict_repurposing(
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Score every Drug x Disease pair; write the TSV and the top-k novel candidates back into the graph."""
+    """Score every candidate drug x disease pair; write the TSV and the top-k novel candidates back to the graph."""
     from kg.pipeline import latest_model
     from kg.pipeline import predict_repurposing as run_prediction
 
@@ -325,7 +325,7 @@ def demo(
         typer.echo("[2/4] training the heterogeneous GNN (random split; test edges never in message passing)")
         trained = train_from_graph(store, _train_config(epochs, 0, "random", 1), workdir / "models", not quiet)
         typer.echo(render(_metrics_rows(trained.metrics), "table", title="held-out treats edges, all-pairs ranking"))
-        typer.echo("[3/4] scoring every Drug x Disease pair and writing the top candidates back to the graph")
+        typer.echo("[3/4] scoring every candidate drug x disease pair and writing the top candidates back to the graph")
         tsv = workdir / "predictions.tsv"
         predicted = run_prediction(store, trained.model_dir, 50, tsv, True, not quiet)
         typer.echo(f"      {predicted.pairs_scored:,} pairs -> {tsv}; {predicted.written_to_graph:,} PREDICTED_TREATS")
