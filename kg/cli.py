@@ -324,7 +324,7 @@ def demo(
             raise _fail("ingest failed; see the errors above")
         typer.echo("[2/4] training the heterogeneous GNN (random split; test edges never in message passing)")
         trained = train_from_graph(store, _train_config(epochs, 0, "random", 1), workdir / "models", not quiet)
-        typer.echo(render(_metrics_rows(trained.metrics), "table", title="held-out treats edges, all-pairs ranking"))
+        typer.echo(render(_metrics_rows(trained.metrics), "table", title="held-out treats edges vs all candidates"))
         typer.echo("[3/4] scoring every candidate drug x disease pair and writing the top candidates back to the graph")
         tsv = workdir / "predictions.tsv"
         predicted = run_prediction(store, trained.model_dir, 50, tsv, True, not quiet)
@@ -347,6 +347,10 @@ def main() -> None:
     # The embedded graph server's JVM shares the cores with torch in this process; spinning OpenMP workers
     # would starve it (measured 10-20x slow-downs in DESIGN.md section 8). Must be set before torch loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # The embedded server's JVM shares the process with numpy/scipy's OpenBLAS (the spectral features' SVD).
+    # One `pmkg demo` run died with signal 11 in training with OpenBLAS's default threads and the same run
+    # passed with one; the cause is not proven, but one BLAS thread is plenty at this scale.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         app()
     except KeyboardInterrupt:

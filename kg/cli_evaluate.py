@@ -86,7 +86,14 @@ def evaluate(
         "→ DOID exact matches plus DO IS_A descendants; baselines: "
         + ", ".join(area_chosen or chosen) + ".",
     )
-    runs = run_protocol(export, config, specs, chosen, area_chosen, kge_epochs, progress=not quiet,
-                        partial_csv=out / "per-seed.partial.csv")
-    path = write_report(runs, out, export, config, meta)
+    def report_so_far(runs: list) -> None:
+        if len(runs) < len(specs):
+            meta["progress"] = f"{len(runs)} of {len(specs)} splits done; this report is rewritten after each split"
+        else:
+            meta.pop("progress", None)
+        write_report(runs, out, export, config, meta)
+
+    run_protocol(export, config, specs, chosen, area_chosen, kge_epochs, progress=not quiet,
+                 after_split=report_so_far)
+    path = out / "report.md"
     typer.echo(f"report: {path}; per-seed metrics: {out / 'per-seed.csv'}")

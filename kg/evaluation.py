@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,10 +76,12 @@ def run_protocol(
     kge_epochs: int = 5,
     progress: bool = True,
     partial_csv: Path | None = None,
+    after_split: Callable[[list[SplitRun]], None] | None = None,
 ) -> list[SplitRun]:
     """Run every split (GNN + baselines); ``area_baselines`` (default: ``baselines``) for the area splits.
 
-    ``partial_csv`` is rewritten after every split, so an interrupted run keeps the rows it finished.
+    ``partial_csv`` is rewritten and ``after_split`` called with the runs so far after every split, so an
+    interrupted run keeps what it finished (``pmkg evaluate`` rewrites its report each time).
     """
     from tqdm.auto import tqdm
 
@@ -91,6 +94,8 @@ def run_protocol(
         runs.append(run_split(export, spec, config, chosen, kge_epochs=kge_epochs))
         if partial_csv is not None:
             write_per_seed_csv(runs, partial_csv)
+        if after_split is not None:
+            after_split(runs)
     return runs
 
 
@@ -137,6 +142,7 @@ def write_report(
         f"Written {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} by pmkg {__version__}. "
         f"GNN configuration `{config_version(config)}` (every split trains a fresh model with it; "
         f"`pmkg train` saves one as a versioned model directory).",
+        *([f"**Partial: {meta['progress']}.**"] if meta.get("progress") else []),
         "",
         "## Data",
         f"- export checksum (sha256 over node ids and edge arrays): `{export_checksum(export)}`",
