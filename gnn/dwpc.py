@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from gnn.candidates import Candidates
 from gnn.data import remove_pairs
@@ -137,6 +138,7 @@ def _degrees(treats_sub: np.ndarray, cands: Candidates) -> tuple[np.ndarray, np.
             np.bincount(treats_sub[1], minlength=cands.dst.size).astype(float))
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")  # OpenBLAS threads next to the embedded JVM: kg.cli.main
 def dwpc_scores(
     export: GraphExport,
     drop: Mapping[EdgeKey, np.ndarray],

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import randomized_svd
+from threadpoolctl import threadpool_limits
 
 EdgeKey = tuple[str, str, str]
 
@@ -60,7 +61,8 @@ def spectral_features(
     out = np.zeros((num_nodes[label], dim), dtype=np.float32)
     if k == 0:
         return out
-    u, s, _ = randomized_svd(profile, n_components=k, random_state=seed)
+    with threadpool_limits(1, user_api="blas"):  # see kg.cli.main: OpenBLAS threads next to the embedded JVM
+        u, s, _ = randomized_svd(profile, n_components=k, random_state=seed)
     # Scaled by the singular values so that dot products approximate the profile's cosine similarity.
     out[:, :k] = (u * s).astype(np.float32)
     return out
@@ -110,4 +112,5 @@ def similarity_edges(spectral: Mapping[str, np.ndarray], k: int) -> dict[EdgeKey
     """
     if k <= 0:
         return {}
-    return {(label, SIMILAR, label): knn_edges(x, k) for label, x in sorted(spectral.items())}
+    with threadpool_limits(1, user_api="blas"):
+        return {(label, SIMILAR, label): knn_edges(x, k) for label, x in sorted(spectral.items())}
