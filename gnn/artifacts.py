@@ -32,14 +32,14 @@ import torch
 import torch_geometric
 from torch_geometric.data import HeteroData
 
-from gnn.data import edge_counts, export_checksum, to_heterodata
+from gnn.data import edge_counts, export_checksum
 from gnn.model import LinkPredictor
 from gnn.split import EdgeSplit
-from gnn.train import TrainConfig, TrainResult, holdout_drop
+from gnn.train import TrainConfig, TrainResult, derived_graph, holdout_drop
 from kg.export import EdgeKey, GraphExport
 
 FORMAT_VERSION = 1
-METRIC_KEYS = ("auroc", "auprc", "mrr", "mrr_macro", "hits@1", "hits@3", "hits@10", "recall@100")
+METRIC_KEYS = ("auroc", "auprc", "mrr", "hits@1", "hits@10", "recall@10", "recall@100", "auprc_1to1_sampled")
 
 
 def model_version(result: TrainResult, now: datetime | None = None) -> str:
@@ -85,7 +85,8 @@ def save_model(result: TrainResult, root: str | Path, now: datetime | None = Non
     }
     _write_json(out / "metrics.json", metrics)
     with open(out / "history.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["epoch", "loss", "val_auroc", "seconds"])
+        fieldnames = ["epoch", "loss", "val_auroc", "val_mrr", "seconds"]
+        writer = csv.DictWriter(fh, fieldnames=fieldnames, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(result.history)
     (out / "MODEL_CARD.md").write_text(model_card(result, version))
@@ -129,7 +130,8 @@ class LoadedModel:
                 f"{self.data_checksum[:12]}… (edges changed); retrain, re-export the same snapshot, or pass "
                 "strict=False to score the updated graph"
             )
-        data = to_heterodata(export, holdout_drop(export, self.target, self.split, self.config.holdout_drop_pair_edges))
+        drop = holdout_drop(export, self.target, self.split, self.config.holdout_drop_pair_edges)
+        data = derived_graph(export, drop, self.target, self.config)
         trained_types = {tuple(et) for et in self.model.hparams["edge_types"]}
         if set(data.edge_types) != trained_types:
             raise ValueError(
@@ -192,17 +194,20 @@ def model_card(result: TrainResult, version: str) -> str:
     else:
         split_text = f"random: {cfg.val_frac:.0%} val, {cfg.test_frac:.0%} test of the {rel} edges (seed {cfg.seed})"
     gm = result.test_metrics["gnn"]
-    negatives = cfg.negatives
-    if negatives == "auto":
-        negatives = "seen_dst" if cfg.split == "disease_holdout" else "uniform"
+    negatives = "uniform" if cfg.negatives == "uniform" else "seen_dst"
     neg_text = (
-        f"uniform over {src}×{dst}" if negatives == "uniform"
-        else f"over {src}s × the {dst}s that have a training edge"
+        f"over candidate {src}s × all {dst}s" if negatives == "uniform"
+        else f"over candidate {src}s × the {dst}s that have a training edge"
     )
     if hp.get("embeddings", "none") == "none":
         transductive = (
             "The model has no per-node parameters (structural features and message passing only), so it can "
             "score an updated graph, but the numbers above hold for this one; retrain after material changes."
+        )
+    elif hp["embeddings"] == "context":
+        transductive = (
+            f"With `embeddings=context` every node type except {src} and {dst} has a learned vector per node: "
+            f"new {src}s and {dst}s can be scored from their edges, new genes, classes or phenotypes cannot."
         )
     else:
         transductive = (
@@ -214,7 +219,8 @@ def model_card(result: TrainResult, version: str) -> str:
 ## What it predicts
 A score for every `({src})-[:{rel}]->({dst})` pair: a DistMult logit over node embeddings from a
 {hp['num_layers']}-layer heterogeneous GNN (`conv={hp['conv']}`, hidden {hp['hidden']}). Higher means more
-likely; `sigmoid(score)` is **not calibrated** to the real prevalence ({gm['prevalence']:.4%} of candidate
+likely; `probability` (calibration.json, fitted on the validation fold) is the calibrated number, while
+`sigmoid(score)` is **not calibrated** to the real prevalence ({gm['prevalence']:.4%} of candidate
 pairs in the test set). Use the per-{dst} rank, not the raw value, unless a calibrator is fitted.
 
 ## Training data
@@ -241,12 +247,16 @@ Target edges: {sizes['train']} train, {sizes['val']} val, {sizes['test']} test. 
   message passing and are that epoch's positives; {cfg.neg_ratio} negatives per positive drawn {neg_text}
   (never a training positive). Loss: BCE + {cfg.rank_loss_weight} × per-{dst} softmax cross-entropy over
   all {src}s. Adam lr {cfg.lr}, weight decay {cfg.weight_decay}; early stopping on val AUROC
-  (patience {cfg.patience}); best epoch {result.best_epoch} of {len(result.history)},
+  and MRR (patience {cfg.patience}); best epoch {result.best_epoch} of {len(result.history)},
   {result.seconds_per_epoch:.3f} s/epoch on {cfg.threads} CPU thread(s).
-- Test: test edges against **every** `{src}×{dst}` pair that is not a train/val positive (no sampled
-  negatives). MRR and Hits@k are filtered per positive (other known and test positives of the same {dst}
-  removed); Recall@100 is per {dst}, averaged; ties count at their mean rank. The degree-product prior
-  (train {rel} degree of {src} × of {dst}) is scored on the same candidates.
+- Test: test edges against **every candidate** pair that is not a train/val positive (no sampled
+  negatives): {result.test_candidates.src.size if result.test_candidates is not None else 0:,} candidate
+  {src}s (those with an edge besides an indication) × {result.test_candidates.dst.size if result.test_candidates
+  is not None else 0:,} {dst}s (those with a {rel} edge; under a disease holdout only the held-out ones).
+  MRR and Hits@k are filtered per positive (other known and test positives of the same {dst} removed);
+  Recall@k is per {dst}, averaged; ties count at their mean rank. The degree-product prior (train {rel}
+  degree of {src} × of {dst}) is scored on the same candidates. "auprc_1to1_sampled" is TxGNN's
+  sampled-negative AUPRC, for comparison with that paper only.
 
 ## Test results (seed {cfg.seed})
 

@@ -73,7 +73,12 @@ def check_edges(export: GraphExport, key: EdgeKey, edges: np.ndarray, what: str 
                 )
 
 
-def to_heterodata(export: GraphExport, drop: Mapping[EdgeKey, np.ndarray] | None = None) -> HeteroData:
+def to_heterodata(
+    export: GraphExport,
+    drop: Mapping[EdgeKey, np.ndarray] | None = None,
+    spectral: Mapping[str, np.ndarray] | None = None,
+    extra_edges: Mapping[EdgeKey, np.ndarray] | None = None,
+) -> HeteroData:
     """Build the message-passing graph: all edge types plus reverses, minus ``drop``, plus features.
 
     Args:
@@ -81,6 +86,10 @@ def to_heterodata(export: GraphExport, drop: Mapping[EdgeKey, np.ndarray] | None
         drop: edges to hold out (e.g. val/test target edges), ``(2, D)`` per edge type. They are removed
             from the type and from its reverse. An edge type whose edges are all dropped stays in the graph
             with zero edges, so the model's relation set never depends on the split.
+        spectral: optional extra node features per label (float ``(N, F)``, e.g.
+            :func:`gnn.features.spectral_features`), appended after the degree features of that label.
+        extra_edges: derived edge types to add (with reverses), e.g. :func:`gnn.features.similarity_edges`;
+            they must not be in the export and are never subject to ``drop``.
 
     Returns:
         ``HeteroData`` with ``data[label].num_nodes``, ``data[label].x`` (float32 ``(N, F)``),
@@ -101,6 +110,13 @@ def to_heterodata(export: GraphExport, drop: Mapping[EdgeKey, np.ndarray] | None
             check_edges(export, key, held, what="drop")
             edges = remove_pairs(edges, held, export.num_nodes(key[2]))
         _set_edges(data, key, edges)
+    for key, edges in sorted((extra_edges or {}).items()):
+        if key in export.edges:
+            raise ValueError(f"extra edge type {key!r} is already in the export; derived types need new names")
+        check_edges(export, key, np.asarray(edges), what="extra_edges")
+        _set_edges(data, key, np.asarray(edges))
+    for label, block in (spectral or {}).items():
+        data[label].spectral = torch.as_tensor(np.asarray(block, dtype=np.float32))
     for label in data.node_types:
         _set_features(data, label)
     return data
@@ -152,8 +168,13 @@ def _set_features(data: HeteroData, label: str) -> None:
         names.append("deg:" + "|".join(edge_type))
     deg = torch.stack(cols, dim=1) if cols else torch.zeros(n, 0)
     total = deg.sum(dim=1, keepdim=True)
-    data[label].x = torch.log1p(torch.cat([total, deg], dim=1))
-    data[label].feature_names = ["deg:total", *names]
+    x = torch.log1p(torch.cat([total, deg], dim=1))
+    names = ["deg:total", *names]
+    if "spectral" in data[label]:
+        x = torch.cat([x, data[label].spectral], dim=1)
+        names += [f"svd:{i}" for i in range(data[label].spectral.size(1))]
+    data[label].x = x
+    data[label].feature_names = names
 
 
 def _shallow_copy(data: HeteroData) -> HeteroData:

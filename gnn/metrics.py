@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from gnn.candidates import Candidates
+
 
 def auroc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve; NaN when only one class is present."""
@@ -79,8 +81,9 @@ def evaluate_ranking(
     positives: np.ndarray,
     known: np.ndarray | None,
     ks: tuple[int, ...] = (1, 3, 10),
-    recall_ks: tuple[int, ...] = (100,),
+    recall_ks: tuple[int, ...] = (10, 50, 100),
     seed: int = 0,
+    details: dict | None = None,
 ) -> dict[str, float]:
     """All metrics of the module protocol for one score matrix.
 
@@ -91,6 +94,8 @@ def evaluate_ranking(
         ks: cut-offs for filtered Hits@k.
         recall_ks: cut-offs for per-destination Recall@k.
         seed: for the 1:1 sampled-negative AUPRC only.
+        details: if given, filled with per-destination arrays for plots: ``dst`` (destination indices),
+            ``recall@k`` (per destination), and ``pos_scores``/``neg_sample`` for ROC/PR curves.
 
     Returns:
         ``auroc, auprc, mrr, mrr_macro, hits@k..., recall@k..., auprc_1to1_sampled, n_pos, n_candidates,
@@ -130,6 +135,11 @@ def evaluate_ranking(
         for k in recall_ks:
             per_dst_recall[k].append(float(np.mean(raw <= k)))
 
+    if details is not None:
+        details["dst"] = np.unique(positives[1])
+        for k in recall_ks:
+            details[f"recall@{k}"] = np.asarray(per_dst_recall[k])
+        details["labels"], details["scores"] = labels, cand_scores
     ranks = np.concatenate(filtered_ranks) if filtered_ranks else np.array([])
     out["mrr"] = float(np.mean(1.0 / ranks)) if ranks.size else float("nan")
     out["mrr_macro"] = float(np.mean(per_dst_rr)) if per_dst_rr else float("nan")
@@ -141,6 +151,26 @@ def evaluate_ranking(
     out["n_pos"] = int(labels.sum())
     out["n_candidates"] = int(candidates.sum())
     out["prevalence"] = float(labels.mean()) if labels.size else float("nan")
+    return out
+
+
+def evaluate_candidates(
+    scores: np.ndarray,
+    candidates: Candidates,
+    positives: np.ndarray,
+    known: np.ndarray | None,
+    seed: int = 0,
+    details: dict | None = None,
+) -> dict[str, float]:
+    """:func:`evaluate_ranking` over the candidate pairs only.
+
+    ``scores`` is the ``(len(candidates.src), len(candidates.dst))`` matrix of candidate pairs; ``positives``
+    and ``known`` are in full node indices. Positives outside the candidates are counted (``n_pos_outside``).
+    """
+    pos, outside = candidates.restrict(positives)
+    known_sub, _ = candidates.restrict(known) if known is not None else (None, 0)
+    out = evaluate_ranking(scores, pos, known_sub, seed=seed, details=details)
+    out["n_pos_outside"] = outside
     return out
 
 

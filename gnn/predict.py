@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
+from gnn.candidates import Candidates
 from gnn.metrics import pair_mask
 from gnn.model import LinkPredictor
 
@@ -52,6 +53,19 @@ def score_all_pairs(result_or_model: TrainResult | LinkPredictor, data: HeteroDa
     model.eval()
     try:
         return model.score_all(model.embed(data)).numpy()
+    finally:
+        model.train(was_training)
+
+
+@torch.no_grad()
+def score_candidates(model: LinkPredictor, data: HeteroData, candidates: Candidates) -> np.ndarray:
+    """Logits for ``candidates.src`` × ``candidates.dst`` only, shape (S, D): the block the TSV and the
+    evaluation rank, without materialising all 4k × 14k pairs."""
+    was_training = model.training
+    model.eval()
+    try:
+        h = model.embed(data)
+        return model.score_block(h, torch.from_numpy(candidates.src), torch.from_numpy(candidates.dst)).numpy()
     finally:
         model.train(was_training)
 

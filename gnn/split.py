@@ -1,6 +1,7 @@
 """Leakage-safe splits of the target edges, made before any negative sampling.
 
-Two schemes:
+Schemes (all hold out *edges of the target relation only*; which edges leave message passing is
+:func:`gnn.train.holdout_drop`'s job):
 
 - ``random``: target edges are shuffled with a seed; ``val_frac`` and ``test_frac`` of them (rounded,
   at least one each when the fraction is positive) go to val and test.
@@ -9,6 +10,12 @@ Two schemes:
   a ``test_frac`` fraction of them goes to test and of a further ``val_frac`` fraction to val. A held-out
   disease therefore has no target edge in train, and (via :func:`gnn.data.to_heterodata` with the split's
   ``held_out()``) none in message passing either.
+
+- ``random`` / ``disease_holdout`` with ``folds=k``: k-fold cross-validation. The edges (or the diseases) are
+  permuted once with ``split_seed`` and cut into ``k`` folds; fold ``fold`` is the test set, and ``val_frac``
+  of the rest (edges, or diseases) is drawn with ``seed`` for early stopping and calibration.
+- ``disease_set``: the test diseases are given (e.g. a TxGNN disease area mapped to DOIDs); every target
+  edge of them goes to test, and ``val_frac`` of the other labelled diseases to val.
 
 The split only says which edges are held out; removing them from message passing is the caller's job
 (``gnn.train`` does it), so the same split object also drives the baselines and the metrics.
@@ -20,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SCHEMES = ("random", "disease_holdout")
+SCHEMES = ("random", "disease_holdout", "disease_set")
 
 
 @dataclass
@@ -96,10 +103,81 @@ def disease_holdout_split(edges: np.ndarray, val_frac: float, test_frac: float, 
     )
 
 
-def make_split(edges: np.ndarray, scheme: str, val_frac: float, test_frac: float, seed: int) -> EdgeSplit:
-    """Dispatch on ``scheme`` (one of :data:`SCHEMES`)."""
+def _fold(n: int, folds: int, fold: int, split_seed: int) -> np.ndarray:
+    if folds < 2 or not 0 <= fold < folds:
+        raise ValueError(f"k-fold needs folds >= 2 and 0 <= fold < folds, got folds={folds}, fold={fold}")
+    if n < folds:
+        raise ValueError(f"cannot cut {n} items into {folds} folds")
+    return np.array_split(np.random.default_rng(split_seed).permutation(n), folds)[fold]
+
+
+def kfold_split(edges: np.ndarray, folds: int, fold: int, val_frac: float, seed: int, split_seed: int) -> EdgeSplit:
+    """Random k-fold over target edges: fold ``fold`` of a ``split_seed`` permutation is test."""
+    edges = _check(edges, val_frac, 0.0)
+    n = edges.shape[1]
+    test = np.zeros(n, dtype=bool)
+    test[_fold(n, folds, fold, split_seed)] = True
+    rest = np.flatnonzero(~test)
+    val = np.zeros(n, dtype=bool)
+    val[np.random.default_rng(seed).choice(rest, _count(rest.size, val_frac), replace=False)] = True
+    return EdgeSplit(
+        train=edges[:, ~(test | val)], val=edges[:, val], test=edges[:, test], scheme="random", seed=seed
+    )
+
+
+def disease_set_split(
+    edges: np.ndarray, test_dst: np.ndarray, val_frac: float, seed: int, scheme: str = "disease_set"
+) -> EdgeSplit:
+    """Hold out every target edge of ``test_dst``; ``val_frac`` of the other labelled destinations go to val."""
+    edges = _check(edges, val_frac, 0.0)
+    dst = np.unique(edges[1])
+    test_dst = np.intersect1d(np.asarray(test_dst, dtype=np.int64), dst)
+    if test_dst.size == 0:
+        raise ValueError("the held-out disease set has no target edge: nothing to test")
+    rest = np.setdiff1d(dst, test_dst)
+    if rest.size < 2:
+        raise ValueError("holding out these diseases leaves fewer than 2 labelled diseases to train on")
+    val_dst = np.sort(np.random.default_rng(seed).choice(rest, min(_count(rest.size, val_frac), rest.size - 1),
+                                                         replace=False))
+    in_test, in_val = np.isin(edges[1], test_dst), np.isin(edges[1], val_dst)
+    return EdgeSplit(
+        train=edges[:, ~(in_test | in_val)], val=edges[:, in_val], test=edges[:, in_test],
+        scheme=scheme, seed=seed, held_out_dst={"val": val_dst, "test": test_dst},
+    )
+
+
+def disease_kfold_split(
+    edges: np.ndarray, folds: int, fold: int, val_frac: float, seed: int, split_seed: int
+) -> EdgeSplit:
+    """Zero-shot k-fold: the labelled diseases are cut into folds; fold ``fold``'s diseases are test."""
+    dst = np.unique(np.asarray(edges)[1])
+    test_dst = np.sort(dst[_fold(dst.size, folds, fold, split_seed)])
+    return disease_set_split(edges, test_dst, val_frac, seed, scheme="disease_holdout")
+
+
+def make_split(
+    edges: np.ndarray,
+    scheme: str,
+    val_frac: float,
+    test_frac: float,
+    seed: int,
+    folds: int = 0,
+    fold: int = 0,
+    split_seed: int | None = None,
+    test_dst: np.ndarray | None = None,
+) -> EdgeSplit:
+    """Dispatch on ``scheme`` (one of :data:`SCHEMES`); ``folds >= 2`` selects k-fold (``test_frac`` unused)."""
+    split_seed = seed if split_seed is None else split_seed
     if scheme == "random":
+        if folds:
+            return kfold_split(edges, folds, fold, val_frac, seed, split_seed)
         return random_split(edges, val_frac, test_frac, seed)
     if scheme == "disease_holdout":
+        if folds:
+            return disease_kfold_split(edges, folds, fold, val_frac, seed, split_seed)
         return disease_holdout_split(edges, val_frac, test_frac, seed)
+    if scheme == "disease_set":
+        if test_dst is None:
+            raise ValueError("scheme 'disease_set' needs test_dst (the held-out disease indices)")
+        return disease_set_split(edges, test_dst, val_frac, seed)
     raise ValueError(f"unknown split scheme {scheme!r}; expected one of {SCHEMES}")

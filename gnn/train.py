@@ -11,19 +11,20 @@ One run, in order (PyKEEN's ``pipeline()`` shape: one entry point, the whole con
      (their endpoints' degree features recomputed) and only those are the epoch's positives. Without it the
      model learns "an edge already in the graph is a positive", a shortcut test edges never offer, and
      positives' degree features would count the very edge being predicted;
-   - ``neg_ratio`` fresh negatives per positive, uniform over src × dst pairs that are not training
-     positives (only training positives are excluded: val/test edges are unknown to the model);
-     ``negatives="seen_dst"`` (the ``"auto"`` choice under ``disease_holdout``) draws destinations only from
-     those with a training positive;
+   - ``neg_ratio`` fresh negatives per positive over candidate drugs × diseases that have a training
+     positive (``"seen_dst"``, the default), or × every disease (``"uniform"``); never a training positive
+     (val/test edges are unknown to the model, so they may be drawn as negatives);
    - loss = binary cross-entropy on the DistMult logits of positives and negatives, plus
-     ``rank_loss_weight`` × a filtered softmax cross-entropy of each positive against all sources of its
-     destination (:func:`rank_loss`). BCE sets the global scale (AUROC/AUPRC across diseases), the
+     ``rank_loss_weight`` × a filtered softmax cross-entropy of each positive against all candidate drugs
+     of its destination (:func:`rank_loss`). BCE sets the global scale (AUROC/AUPRC across diseases), the
      softmax term the per-disease order (MRR/Hits@k); on the Hetionet sample adding it raised AUPRC
      1.4–2.4× and MRR 25–40% over BCE alone (3 seeds).
-4. After each epoch, val AUROC over all pairs that are not training positives; the best epoch's weights
-   are kept and training stops after ``patience`` epochs without improvement.
+4. After each epoch, validation AUROC and MRR over the validation candidates (:mod:`gnn.candidates`:
+   candidate drugs × evaluation diseases, or × the validation diseases under a disease holdout); the epoch
+   with the best ``(AUROC + MRR) / 2`` is kept and training stops after ``patience`` epochs without
+   improvement.
 5. Test metrics for the GNN and the degree-product prior under the same protocol (:mod:`gnn.metrics`):
-   test positives against every pair that is not a train/val positive.
+   test positives against every candidate pair that is not a train/val positive.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ from tqdm.auto import tqdm
 
 from gnn import TARGET
 from gnn.baselines import degree_product_scores
+from gnn.candidates import Candidates, evaluation_candidates
 from gnn.data import export_checksum, pair_codes, remove_pairs, replace_edges, reverse_key, to_heterodata
-from gnn.metrics import candidate_auroc, evaluate_ranking
+from gnn.features import similarity_edges, target_spectral
+from gnn.metrics import evaluate_candidates
 from gnn.model import LinkPredictor
 from gnn.split import EdgeSplit, make_split
 from kg.export import EdgeKey, GraphExport
@@ -54,7 +57,7 @@ NEGATIVES = ("auto", "uniform", "seen_dst")
 class TrainConfig:
     """Everything that determines a run (recorded verbatim in ``config.json``)."""
 
-    epochs: int = 300
+    epochs: int = 150
     hidden: int = 32
     num_layers: int = 2
     dropout: float = 0.2
@@ -64,25 +67,31 @@ class TrainConfig:
     norm: bool = True
     embeddings: str = "none"
     sparse: bool = False
+    prune: bool = True
+    spectral_dim: int = 128  # spectral identity features of drugs and diseases (gnn.features); 0 = none
+    similarity_k: int = 10  # kNN SIMILAR_PROFILE edges per drug/disease from those features; 0 = none
     lr: float = 0.01
     weight_decay: float = 0.0
     neg_ratio: int = 5
-    negatives: str = "auto"  # "seen_dst" under disease_holdout, else "uniform" (see the module docstring)
+    negatives: str = "auto"  # "seen_dst" (see the module docstring)
     rank_loss_weight: float = 1.0
     mp_target_dropout: float = 0.3
     seed: int = 0
     val_frac: float = 0.1
     test_frac: float = 0.1
     split: str = "random"
+    folds: int = 0  # >= 2: k-fold, test = fold ``fold`` of a ``split_seed`` permutation
+    fold: int = 0
+    split_seed: int | None = None  # None: ``seed``
     holdout_drop_pair_edges: bool = True
-    patience: int = 30
+    patience: int = 20
     threads: int = 1
 
     def model_kwargs(self) -> dict[str, Any]:
         return {
             "hidden": self.hidden, "num_layers": self.num_layers, "dropout": self.dropout, "conv": self.conv,
             "aggr": self.aggr, "residual": self.residual, "norm": self.norm,
-            "embeddings": self.embeddings, "sparse": self.sparse,
+            "embeddings": self.embeddings, "sparse": self.sparse, "prune": self.prune,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,7 +107,7 @@ class TrainResult:
     split: EdgeSplit
     config: TrainConfig
     target: EdgeKey
-    history: list[dict[str, float]]  # per epoch: epoch, loss, val_auroc, seconds
+    history: list[dict[str, float]]  # per epoch: epoch, loss, val_auroc, val_mrr, seconds
     test_metrics: dict[str, dict[str, float]]  # {"gnn": {...}, "degree_prior": {...}}
     val_metrics: dict[str, dict[str, float]]
     best_epoch: int
@@ -107,6 +116,12 @@ class TrainResult:
     node_ids: dict[str, list[str]] = field(repr=False)
     data_checksum: str = ""
     dropped_extra: dict[str, int] = field(default_factory=dict)  # non-target edges removed by the holdout
+    drop: dict[EdgeKey, np.ndarray] = field(default_factory=dict, repr=False)  # everything held out of the graph
+    test_candidates: Candidates | None = field(default=None, repr=False)
+    val_candidates: Candidates | None = field(default=None, repr=False)
+    test_scores: np.ndarray | None = field(default=None, repr=False)  # GNN logits over test_candidates
+    val_scores: np.ndarray | None = field(default=None, repr=False)  # GNN logits over val_candidates
+    train_seconds: float = 0.0  # the fit alone (no split, graph build or test scoring)
 
 
 def seed_everything(seed: int) -> None:
@@ -122,17 +137,19 @@ def sample_negatives(
     num_dst: int,
     exclude_codes: np.ndarray,
     dst_pool: np.ndarray | None = None,
+    src_pool: np.ndarray | None = None,
 ) -> np.ndarray:
     """``n`` uniform (src, dst) pairs, shape (2, n), none of whose codes is in ``exclude_codes`` (sorted).
 
-    ``dst_pool`` restricts the destinations to those indices (default: all). Rejection sampling: positives
-    are a tiny fraction of all pairs, so one or two rounds suffice.
+    ``src_pool``/``dst_pool`` restrict the sources/destinations to those indices (default: all). Rejection
+    sampling: positives are a tiny fraction of all pairs, so one or two rounds suffice.
     """
     out = np.empty((2, 0), dtype=np.int64)
     while out.shape[1] < n:
         m = int((n - out.shape[1]) * 1.1) + 8
         dst = rng.integers(0, num_dst, m) if dst_pool is None else rng.choice(dst_pool, m)
-        cand = np.stack([rng.integers(0, num_src, m), dst])
+        src = rng.integers(0, num_src, m) if src_pool is None else rng.choice(src_pool, m)
+        cand = np.stack([src, dst])
         codes = pair_codes(cand, num_dst)
         pos = np.searchsorted(exclude_codes, codes).clip(max=max(len(exclude_codes) - 1, 0))
         hit = exclude_codes[pos] == codes if len(exclude_codes) else np.zeros(m, dtype=bool)
@@ -146,6 +163,7 @@ def rank_loss(scores: torch.Tensor, positives: np.ndarray, known: torch.Tensor) 
     For a positive ``(d, s)`` the logits are column ``s`` of ``scores`` (N_src, N_dst) with the other
     known positives of ``s`` masked out; the loss is ``-log softmax(column)[d]``. This trains the
     per-disease ordering that MRR/Hits@k measure, which sampled BCE only sees through a few negatives.
+    ``positives`` index rows and columns of ``scores`` (e.g. a candidate block).
     """
     masked = scores.masked_fill(known, float("-inf"))  # (N_src, N_dst)
     lse_others = torch.logsumexp(masked, dim=0)  # (N_dst,)
@@ -174,10 +192,54 @@ def holdout_drop(
     return drop
 
 
+_SPECTRAL_CACHE: dict[tuple, tuple[GraphExport, dict[str, np.ndarray]]] = {}
+
+
+def spectral_for(export: GraphExport, target: EdgeKey, config: TrainConfig) -> dict[str, np.ndarray]:
+    """The run's spectral node features; they never read an edge between the target's labels, so they are the
+    same for every split of one export and are computed once per export (the last one is kept)."""
+    key = (id(export), tuple(target), config.spectral_dim)
+    cached = _SPECTRAL_CACHE.get(key)
+    if cached is not None and cached[0] is export:
+        return cached[1]
+    num_nodes = {label: export.num_nodes(label) for label in export.node_ids}
+    features = target_spectral(export.edges, num_nodes, target, config.spectral_dim)
+    _SPECTRAL_CACHE.clear()
+    _SPECTRAL_CACHE[key] = (export, features)
+    return features
+
+
+def derived_graph(
+    export: GraphExport, drop: dict[EdgeKey, np.ndarray], target: EdgeKey, config: TrainConfig
+) -> HeteroData:
+    """The message-passing graph with the run's derived features and edges (both target-edge free)."""
+    spectral = spectral_for(export, target, config)
+    return to_heterodata(export, drop, spectral, similarity_edges(spectral, config.similarity_k))
+
+
+def split_candidates(base: Candidates, split: EdgeSplit) -> tuple[Candidates, Candidates]:
+    """(test, val) candidates: under a disease holdout only the held-out diseases' columns are ranked.
+
+    Pairs of training diseases are no zero-shot question; counting them as negatives of a held-out
+    disease's ranking would mix two tasks into one AUROC.
+    """
+    if not split.held_out_dst:
+        return base, base
+    return (Candidates(base.src, np.asarray(split.held_out_dst["test"])),
+            Candidates(base.src, np.asarray(split.held_out_dst["val"])))
+
+
 def train(
-    export: GraphExport, config: TrainConfig, target: EdgeKey = TARGET, progress: bool = True
+    export: GraphExport,
+    config: TrainConfig,
+    target: EdgeKey = TARGET,
+    progress: bool = True,
+    test_dst: np.ndarray | None = None,
 ) -> TrainResult:
     """Train and evaluate one model on ``export`` for the ``target`` relation. See the module docstring.
+
+    ``test_dst`` (destination indices) is required by ``config.split == "disease_set"``: e.g. the diseases
+    of one TxGNN disease area.
 
     Sets ``torch.set_num_threads(config.threads)`` for the process (process-global in torch) and seeds
     ``random``, ``numpy`` and ``torch``: a run is bit-for-bit repeatable for a fixed thread count (float
@@ -195,30 +257,33 @@ def train(
         raise ValueError(f"negatives must be one of {NEGATIVES}, got {config.negatives!r}")
     src_label, _, dst_label = target
     n_src, n_dst = export.num_nodes(src_label), export.num_nodes(dst_label)
-    split = make_split(export.edges[target], config.split, config.val_frac, config.test_frac, config.seed)
+    split = make_split(
+        export.edges[target], config.split, config.val_frac, config.test_frac, config.seed,
+        folds=config.folds, fold=config.fold, split_seed=config.split_seed, test_dst=test_dst,
+    )
     drop = holdout_drop(export, target, split, config.holdout_drop_pair_edges)
-    data = to_heterodata(export, drop)
+    data = derived_graph(export, drop, target, config)
     dropped_extra = {"|".join(k): int(v.shape[1]) for k, v in drop.items() if k != target}
+    test_cands, val_cands = split_candidates(evaluation_candidates(export, target), split)
 
     model = LinkPredictor.for_data(data, target, **config.model_kwargs())
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = np.random.default_rng(config.seed)
     train_codes = np.sort(pair_codes(split.train, n_dst))
-    # "seen_dst": only destinations with a training positive. Otherwise diseases without any training edge
-    # (all held-out ones, under disease_holdout) appear only as negatives and learn "no edge = negative".
-    # Under a random split that same signal is right (diseases with no indication rarely gain one), so
-    # "auto" picks per scheme; measured on the sample, each choice wins on its own scheme.
-    negatives = config.negatives
-    if negatives == "auto":
-        negatives = "seen_dst" if config.split == "disease_holdout" else "uniform"
-    dst_pool = np.unique(split.train[1]) if negatives == "seen_dst" else None
+    # Negatives come from the candidate drugs (the ones every ranking covers) and, by default, from the
+    # diseases with a training positive: a disease without any (every held-out one) would otherwise appear
+    # only as a negative and the model would learn "no edge = negative", which the test diseases violate.
+    dst_pool = None if config.negatives == "uniform" else np.unique(split.train[1])
+    src_pool = test_cands.src
     full_inputs = model.inputs(data)
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    train_mask = torch.zeros(n_src, n_dst, dtype=torch.bool)
-    train_mask[torch.from_numpy(split.train[0]), torch.from_numpy(split.train[1])] = True
+    rank_src = torch.from_numpy(src_pool)
+    src_pos = np.full(n_src, -1, dtype=np.int64)
+    src_pos[src_pool] = np.arange(src_pool.size)
 
     history: list[dict[str, float]] = []
-    best_auroc, best_epoch, best_state, stale = -np.inf, 0, copy.deepcopy(model.state_dict()), 0
+    best_sel, best_epoch, best_state, stale = -np.inf, 0, copy.deepcopy(model.state_dict()), 0
+    t_fit = time.perf_counter()
     bar = tqdm(range(1, config.epochs + 1), desc="train", unit="epoch", disable=None if progress else True)
     for epoch in bar:
         t0 = time.perf_counter()
@@ -230,63 +295,99 @@ def train(
             inputs = model.inputs(epoch_graph, base=full_inputs, changed=[target, reverse_key(target)])
         else:
             sup, inputs = split.train, full_inputs
-        neg = sample_negatives(rng, sup.shape[1] * config.neg_ratio, n_src, n_dst, train_codes, dst_pool)
+        neg = sample_negatives(rng, sup.shape[1] * config.neg_ratio, n_src, n_dst, train_codes, dst_pool, src_pool)
         pairs = torch.from_numpy(np.concatenate([sup, neg], axis=1))
         labels = torch.cat([torch.ones(sup.shape[1]), torch.zeros(neg.shape[1])])
         optimizer.zero_grad()
         h = model.encode(*inputs)
         loss = loss_fn(model.score_pairs(h, pairs), labels)
         if config.rank_loss_weight > 0:
-            loss = loss + config.rank_loss_weight * rank_loss(model.score_all(h), sup, train_mask)
+            loss = loss + config.rank_loss_weight * _rank_term(model, h, sup, split.train, rank_src, src_pos)
         loss.backward()
         optimizer.step()
 
-        val_auroc = float("nan")
+        val_auroc = val_mrr = float("nan")
         if split.val.shape[1]:
-            scores = _all_scores(model, full_inputs)
-            val_auroc = candidate_auroc(scores, split.val, split.train)
+            m = evaluate_candidates(_block_scores(model, full_inputs, val_cands), val_cands, split.val, split.train)
+            val_auroc, val_mrr = m["auroc"], m["mrr"]
         seconds = time.perf_counter() - t0
-        history.append({"epoch": epoch, "loss": float(loss.detach()), "val_auroc": val_auroc, "seconds": seconds})
-        bar.set_postfix(loss=f"{float(loss.detach()):.4f}", val_auroc=f"{val_auroc:.4f}")
+        history.append({"epoch": epoch, "loss": float(loss.detach()), "val_auroc": val_auroc, "val_mrr": val_mrr,
+                        "seconds": seconds})
+        bar.set_postfix(loss=f"{float(loss.detach()):.4f}", val_auroc=f"{val_auroc:.4f}", val_mrr=f"{val_mrr:.3f}")
 
         if not split.val.shape[1]:
             best_epoch, best_state = epoch, None
             continue
-        if val_auroc > best_auroc:
-            best_auroc, best_epoch, stale = val_auroc, epoch, 0
+        selection = (val_auroc + val_mrr) / 2
+        if selection > best_sel:
+            best_sel, best_epoch, stale = selection, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
             stale += 1
             if stale >= config.patience:
                 break
     bar.close()
+    train_seconds = time.perf_counter() - t_fit
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
 
-    gnn_scores = _all_scores(model, full_inputs)
+    test_scores = _block_scores(model, full_inputs, test_cands)
+    val_scores = _block_scores(model, full_inputs, val_cands)
     prior = degree_product_scores(split.train, n_src, n_dst)
+    known = split.known_for_test()
     test_metrics = {
-        "gnn": evaluate_ranking(gnn_scores, split.test, split.known_for_test(), seed=config.seed),
-        "degree_prior": evaluate_ranking(prior, split.test, split.known_for_test(), seed=config.seed),
+        "gnn": evaluate_candidates(test_scores, test_cands, split.test, known, seed=config.seed),
+        "degree_prior": evaluate_candidates(
+            prior[np.ix_(test_cands.src, test_cands.dst)], test_cands, split.test, known, seed=config.seed
+        ),
     }
     val_metrics = {}
     if split.val.shape[1]:
         val_metrics = {
-            "gnn": evaluate_ranking(gnn_scores, split.val, split.train, seed=config.seed),
-            "degree_prior": evaluate_ranking(prior, split.val, split.train, seed=config.seed),
+            "gnn": evaluate_candidates(val_scores, val_cands, split.val, split.train, seed=config.seed),
+            "degree_prior": evaluate_candidates(
+                prior[np.ix_(val_cands.src, val_cands.dst)], val_cands, split.val, split.train, seed=config.seed
+            ),
         }
     return TrainResult(
         model=model, data=data, split=split, config=config, target=target, history=history,
         test_metrics=test_metrics, val_metrics=val_metrics, best_epoch=best_epoch,
         seconds_per_epoch=float(np.mean([r["seconds"] for r in history])) if history else float("nan"),
         seconds_total=time.perf_counter() - t_start, node_ids=export.node_ids,
-        data_checksum=export_checksum(export), dropped_extra=dropped_extra,
+        data_checksum=export_checksum(export), dropped_extra=dropped_extra, drop=drop,
+        test_candidates=test_cands, val_candidates=val_cands, test_scores=test_scores, val_scores=val_scores,
+        train_seconds=train_seconds,
     )
 
 
+def _rank_term(
+    model: LinkPredictor, h: dict, sup: np.ndarray, train_edges: np.ndarray, rank_src: torch.Tensor,
+    src_pos: np.ndarray,
+) -> torch.Tensor:
+    """:func:`rank_loss` over the candidate drugs × the diseases of this epoch's positives."""
+    cols, col_of = np.unique(sup[1], return_inverse=True)
+    block = model.score_block(h, rank_src, torch.from_numpy(cols))
+    known = torch.zeros(block.shape, dtype=torch.bool)
+    in_cols = np.isin(train_edges[1], cols) & (src_pos[train_edges[0]] >= 0)
+    known_rows = src_pos[train_edges[0][in_cols]]
+    known_cols = np.searchsorted(cols, train_edges[1][in_cols])
+    known[torch.from_numpy(known_rows), torch.from_numpy(known_cols)] = True
+    return rank_loss(block, np.stack([src_pos[sup[0]], col_of]), known)
+
+
 @torch.no_grad()
-def _all_scores(model: LinkPredictor, inputs: tuple[dict, dict]) -> np.ndarray:
+def _block_scores(model: LinkPredictor, inputs: tuple[dict, Any], cands: Candidates) -> np.ndarray:
+    was_training = model.training
+    model.eval()
+    h = model.encode(*inputs)
+    scores = model.score_block(h, torch.from_numpy(cands.src), torch.from_numpy(cands.dst)).numpy()
+    model.train(was_training)
+    return scores
+
+
+@torch.no_grad()
+def _all_scores(model: LinkPredictor, inputs: tuple[dict, Any]) -> np.ndarray:
     was_training = model.training
     model.eval()
     scores = model.score_all(model.encode(*inputs)).numpy()

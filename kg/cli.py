@@ -238,6 +238,7 @@ def train(
     threads: Annotated[
         int, typer.Option(min=1, help="torch threads; 1 is robust when the graph server shares the cores")
     ] = 1,
+    calibration: Annotated[str, typer.Option(help="platt | isotonic, fitted on the validation fold")] = "platt",
     models_dir: ModelsOpt = Path("pmkg-data/models"),
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
@@ -249,7 +250,9 @@ def train(
     _setup_logging(quiet)
     with _store(graph) as store:
         try:
-            outcome = train_from_graph(store, _train_config(epochs, seed, split, threads), models_dir, not quiet)
+            outcome = train_from_graph(
+                store, _train_config(epochs, seed, split, threads), models_dir, not quiet, calibration
+            )
         except ValueError as exc:
             raise _fail(str(exc)) from exc
     typer.echo(render(_metrics_rows(outcome.metrics), "table", title=f"held-out test edges ({split} split)"))
@@ -261,46 +264,21 @@ def train(
     )
 
 
-@app.command()
-def evaluate(
-    seeds: Annotated[int, typer.Option(min=1, max=20, help="Number of seeds (0..N-1).")] = 3,
-    epochs: Annotated[int | None, typer.Option(min=1)] = None,
-    split: Annotated[str, typer.Option(help="random | disease_holdout")] = "random",
-    threads: Annotated[
-        int, typer.Option(min=1, help="torch threads; 1 is robust when the graph server shares the cores")
-    ] = 1,
-    out: Annotated[Path, typer.Option(help="Folder for the per-seed CSV.")] = Path("pmkg-data/evaluation"),
-    graph: GraphOpt = None,
-    quiet: QuietOpt = False,
-) -> None:
-    """Train over several seeds; print GNN vs degree prior as mean ± sd and write the per-seed CSV."""
-    from kg.evaluation import evaluate_seeds, summarise, write_per_seed_csv
-    from kg.export import export_graph
-    from kg.output import render
-
-    _setup_logging(quiet)
-    with _store(graph) as store:
-        export = export_graph(store, progress=not quiet)
-    rows = evaluate_seeds(export, _train_config(epochs, 0, split, threads), list(range(seeds)), not quiet)
-    csv_path = out / f"per-seed-{split}.csv"
-    write_per_seed_csv(rows, csv_path)
-    title = f"{split} split, {seeds} seeds: held-out treats vs all non-training pairs (mean ± sd)"
-    typer.echo(render(summarise(rows), "table", title=title))
-    typer.echo(f"per-seed metrics: {csv_path}")
-
-
 @predict_app.command("repurposing")
 def predict_repurposing(
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the latest trained).")] = None,
-    all_pairs: Annotated[bool, typer.Option("--all", help="Write every Drug x Disease pair to --out.")] = False,
+    all_pairs: Annotated[bool, typer.Option("--all", help="Write every candidate pair to --out.")] = False,
     out: Annotated[Path | None, typer.Option(help="TSV path for --all.")] = None,
     top_k: Annotated[int, typer.Option(min=1, max=1000, help="Candidates per disease written to the graph.")] = 50,
     write: Annotated[bool, typer.Option("--write/--no-write", help="Write PREDICTED_TREATS edges.")] = True,
+    diseases: Annotated[
+        str, typer.Option(help="indicated (diseases with a TREATS/PALLIATES edge) | all (every Disease node)")
+    ] = "indicated",
     models_dir: ModelsOpt = Path("pmkg-data/models"),
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Score every Drug x Disease pair; write the TSV and the top-k novel candidates back into the graph."""
+    """Score every candidate drug x disease pair; write the TSV and the top-k novel candidates back to the graph."""
     from kg.pipeline import latest_model
     from kg.pipeline import predict_repurposing as run_prediction
 
@@ -313,7 +291,7 @@ def predict_repurposing(
         raise _fail(str(exc)) from exc
     with _store(graph) as store:
         try:
-            outcome = run_prediction(store, model_dir, top_k, out if all_pairs else None, write, not quiet)
+            outcome = run_prediction(store, model_dir, top_k, out if all_pairs else None, write, not quiet, diseases)
         except (ValueError, FileNotFoundError) as exc:
             raise _fail(str(exc)) from exc
     typer.echo(
@@ -354,8 +332,8 @@ def demo(
             raise _fail("ingest failed; see the errors above")
         typer.echo("[2/4] training the heterogeneous GNN (random split; test edges never in message passing)")
         trained = train_from_graph(store, _train_config(epochs, 0, "random", 1), workdir / "models", not quiet)
-        typer.echo(render(_metrics_rows(trained.metrics), "table", title="held-out treats edges, all-pairs ranking"))
-        typer.echo("[3/4] scoring every Drug x Disease pair and writing the top candidates back to the graph")
+        typer.echo(render(_metrics_rows(trained.metrics), "table", title="held-out treats edges vs all candidates"))
+        typer.echo("[3/4] scoring every candidate drug x disease pair and writing the top candidates back to the graph")
         tsv = workdir / "predictions.tsv"
         predicted = run_prediction(store, trained.model_dir, 50, tsv, True, not quiet)
         typer.echo(f"      {predicted.pairs_scored:,} pairs -> {tsv}; {predicted.written_to_graph:,} PREDICTED_TREATS")
@@ -376,11 +354,19 @@ from service.cli import serve  # noqa: E402  (its own module; registered here)
 
 app.command()(serve)
 
+from kg.cli_evaluate import evaluate  # noqa: E402  (its own module; registered here)
+
+app.command()(evaluate)
+
 
 def main() -> None:
     # The embedded graph server's JVM shares the cores with torch in this process; spinning OpenMP workers
     # would starve it (measured 10-20x slow-downs in DESIGN.md section 8). Must be set before torch loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # The embedded server's JVM shares the process with numpy/scipy's OpenBLAS (the spectral features' SVD).
+    # One `pmkg demo` run died with signal 11 in training with OpenBLAS's default threads and the same run
+    # passed with one; the cause is not proven, but one BLAS thread is plenty at this scale.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         app()
     except KeyboardInterrupt:

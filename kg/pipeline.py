@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kg.export import GraphExport, export_graph
+from kg.export import export_graph
 from kg.predictions import PredictedLink, write_predicted_treats
 from kg.store import GraphStore
 
@@ -48,13 +48,21 @@ class TrainOutcome:
 
 
 def train_from_graph(
-    store: GraphStore, config: TrainConfig, models_dir: Path = DEFAULT_MODELS_DIR, progress: bool = True
+    store: GraphStore,
+    config: TrainConfig,
+    models_dir: Path = DEFAULT_MODELS_DIR,
+    progress: bool = True,
+    calibration_method: str = "platt",
 ) -> TrainOutcome:
-    """Export the graph, train and evaluate, calibrate on the validation fold, save a versioned model dir."""
+    """Export the graph, train and evaluate, calibrate on the validation fold, save a versioned model dir.
+
+    ``calibration.json`` holds the calibrator (``config.calibration``-independent: Platt by default,
+    ``calibration="isotonic"`` for the step function) fitted on the validation candidates at real prevalence.
+    """
     from gnn import TARGET
     from gnn.artifacts import save_model
-    from gnn.calibration import fit_platt
-    from gnn.predict import score_all_pairs
+    from gnn.calibration import fit_calibration
+    from gnn.metrics import pair_mask
     from gnn.train import train
 
     t0 = time.perf_counter()
@@ -64,8 +72,11 @@ def train_from_graph(
         raise ValueError("the graph has no Drug-TREATS-Disease edges to learn from: run `pmkg ingest` first")
     result = train(export, config, progress=progress)
     model_dir = save_model(result, models_dir)
-    scores = score_all_pairs(result)
-    calibration = fit_platt(scores, result.split.val, result.split.train)
+    cands = result.val_candidates
+    shape = (cands.src.size, cands.dst.size)
+    positives = pair_mask(cands.restrict(result.split.val)[0], shape)
+    unknown = ~pair_mask(cands.restrict(result.split.train)[0], shape)
+    calibration = fit_calibration(result.val_scores[unknown], positives[unknown], calibration_method)
     (model_dir / "calibration.json").write_text(json.dumps(calibration.to_dict(), indent=2))
     (models_dir / _LATEST).write_text(model_dir.name)
     version = json.loads((model_dir / "config.json").read_text())["model_version"]
@@ -96,61 +107,72 @@ def predict_repurposing(
     out_tsv: Path | None = None,
     write_back: bool = True,
     progress: bool = True,
+    diseases: str = "indicated",
 ) -> PredictionOutcome:
-    """Score every Drug x Disease pair; write the TSV and the top-k novel candidates per disease to the graph.
+    """Score the candidate Drug x Disease pairs; write the TSV and the top-k novel candidates per disease.
 
-    The TSV ranks every drug for each disease (1 = best) and flags known indications. The graph receives
-    only candidates that are not already ``TREATS`` edges, ranked among themselves.
+    Which pairs: candidate drugs (every Drug with an edge besides an indication) × ``diseases``
+    (``"indicated"``: diseases with a TREATS or PALLIATES edge; ``"all"``: every Disease), see
+    :mod:`gnn.candidates`. The TSV ranks every candidate drug for each disease (1 = best) and flags known
+    indications. The graph receives only candidates that are not already ``TREATS`` edges, ranked among
+    themselves.
     """
     from gnn import TARGET
     from gnn.artifacts import load_model
-    from gnn.calibration import PlattScaling
-    from gnn.predict import rank_all, score_all_pairs, top_k_per_disease
+    from gnn.calibration import calibration_from_dict
+    from gnn.candidates import prediction_candidates
+    from gnn.predict import rank_all, score_candidates, top_k_per_disease
 
     t0 = time.perf_counter()
     loaded = load_model(model_dir)
     export = export_graph(store, progress=progress)
-    scores = score_all_pairs(loaded.model, loaded.graph(export))
-    platt = PlattScaling(**json.loads((model_dir / "calibration.json").read_text()))
-    probabilities = platt.probability(scores)
-    known = export.edges[TARGET]
-    drugs, diseases = export.node_ids[TARGET[0]], export.node_ids[TARGET[2]]
+    cands = prediction_candidates(export, TARGET, diseases)
+    scores = score_candidates(loaded.model, loaded.graph(export), cands)
+    calibration = calibration_from_dict(json.loads((model_dir / "calibration.json").read_text()))
+    probabilities = calibration.probability(scores)
+    known, _ = cands.restrict(export.edges[TARGET])
+    drugs = [export.node_ids[TARGET[0]][i] for i in cands.src]
+    disease_ids = [export.node_ids[TARGET[2]][j] for j in cands.dst]
     if out_tsv is not None:
-        write_pair_tsv(out_tsv, export, scores, probabilities, rank_all(scores), known, loaded.model_version)
+        write_pair_tsv(out_tsv, drugs, disease_ids, scores, probabilities, rank_all(scores), known,
+                       loaded.model_version)
     written = 0
     if write_back:
         links = [
-            PredictedLink(drugs[p.src], diseases[p.dst], p.score, float(probabilities[p.src, p.dst]), p.rank)
+            PredictedLink(drugs[p.src], disease_ids[p.dst], p.score, float(probabilities[p.src, p.dst]), p.rank)
             for p in top_k_per_disease(scores, top_k, exclude=known)
         ]
         written = write_predicted_treats(store, links, loaded.model_version)
     return PredictionOutcome(loaded.model_version, scores.size, written, out_tsv, time.perf_counter() - t0)
 
 
+TSV_COLUMNS = ("drug_id", "disease_id", "score", "probability", "rank", "model_version", "known")
+
+
 def write_pair_tsv(
     path: Path,
-    export: GraphExport,
+    drugs: list[str],
+    diseases: list[str],
     scores: np.ndarray,
     probabilities: np.ndarray,
     ranks: np.ndarray,
     known: np.ndarray,
     model_version: str,
 ) -> None:
-    """One row per Drug x Disease pair: ``drug_id disease_id score probability rank known model_version``."""
-    from gnn import TARGET
-
-    drugs, diseases = export.node_ids[TARGET[0]], export.node_ids[TARGET[2]]
+    """One row per pair of ``drugs`` × ``diseases`` (CURIEs; ``scores`` is their (S, D) block), columns
+    :data:`TSV_COLUMNS`: ``drug_id disease_id score probability rank model_version``, then ``known`` (1 for
+    an existing TREATS edge). Rows are grouped by disease, best rank first."""
     known_mask = np.zeros(scores.shape, dtype=bool)
     known_mask[known[0], known[1]] = True
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".partial")
     with open(tmp, "w") as fh:
-        fh.write("drug_id\tdisease_id\tscore\tprobability\trank\tknown\tmodel_version\n")
+        fh.write("\t".join(TSV_COLUMNS) + "\n")
         for j, disease in enumerate(diseases):
             order = np.argsort(ranks[:, j], kind="stable")
             fh.writelines(
                 f"{drugs[i]}\t{disease}\t{scores[i, j]:.6f}\t{probabilities[i, j]:.6g}\t{ranks[i, j]}\t"
-                f"{int(known_mask[i, j])}\t{model_version}\n"
+                f"{model_version}\t{int(known_mask[i, j])}\n"
                 for i in order
             )
     tmp.replace(path)  # a reader never sees half a file

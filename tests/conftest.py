@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # the graph server shares the 2 cores with torch
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # OpenBLAS threads beside the in-process JVM: see kg.cli.main
 
 from kg.load import ingest_sources  # noqa: E402
 from kg.store import GraphStore, SentStatement, record_statements  # noqa: E402

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gnn import TARGET
+from gnn.candidates import prediction_candidates
 from gnn.train import TrainConfig
 from kg.export import export_graph
 from kg.pipeline import latest_model, predict_repurposing, train_from_graph
@@ -51,10 +52,16 @@ def test_predictions_cover_every_pair_and_come_back_through_cypher(store, export
     _, outcome = trained
     tsv = tmp_path / "all.tsv"
     predicted = predict_repurposing(store, outcome.model_dir, top_k=5, out_tsv=tsv, progress=False)
-    n_drugs, n_diseases = len(export.node_ids["Drug"]), len(export.node_ids["Disease"])
+    cands = prediction_candidates(export, TARGET)
     with open(tsv) as fh:
+        header = fh.readline().rstrip("\n").split("\t")
+        fh.seek(0)
         rows = list(csv.DictReader(fh, delimiter="\t"))
-    assert len(rows) == predicted.pairs_scored == n_drugs * n_diseases
+    assert header == ["drug_id", "disease_id", "score", "probability", "rank", "model_version", "known"]
+    assert len(rows) == predicted.pairs_scored == cands.num_pairs
+    assert {r["disease_id"] for r in rows} == {export.node_ids["Disease"][j] for j in cands.dst}
+    per_disease = [int(r["rank"]) for r in rows if r["disease_id"] == rows[0]["disease_id"]]
+    assert per_disease == list(range(1, cands.src.size + 1))
     assert len({(r["drug_id"], r["disease_id"]) for r in rows}) == len(rows)
     assert all(np.isfinite(float(r["score"])) and 0.0 <= float(r["probability"]) <= 1.0 for r in rows[:5000])
     assert {r["model_version"] for r in rows} == {outcome.model_version}
@@ -86,17 +93,23 @@ def test_predictions_never_feed_back_into_the_export(store, export, trained):
     assert not any(rel.startswith("PREDICTED") for _, rel, _ in again.edges)
 
 
-def test_evaluation_over_seeds_reports_both_models_per_seed(export, tmp_path):
-    from kg.evaluation import evaluate_seeds, summarise, write_per_seed_csv
+def test_evaluate_command_writes_report_plots_and_per_seed_csv(graph_uri, ingest_outcomes, tmp_path):
+    from typer.testing import CliRunner
 
-    rows = evaluate_seeds(export, FEW_EPOCHS, [0, 1], progress=False)
-    assert sorted((r["seed"], r["model"]) for r in rows) == [
-        (0, "degree_prior"),
-        (0, "gnn"),
-        (1, "degree_prior"),
-        (1, "gnn"),
-    ]
-    summary = {s["model"]: s for s in summarise(rows)}
-    assert summary["gnn"]["seeds"] == 2 and "±" in summary["gnn"]["auroc"]
-    write_per_seed_csv(rows, tmp_path / "seeds.csv")
-    assert len((tmp_path / "seeds.csv").read_text().splitlines()) == 5
+    from kg.cli import app
+
+    out = tmp_path / "eval"
+    result = CliRunner().invoke(app, [
+        "evaluate", "-g", graph_uri, "--folds", "2", "--splits", "random,disease_holdout", "--epochs", "2",
+        "--baselines", "degree_prior,dwpc", "--out", str(out), "--quiet",
+    ])
+    assert result.exit_code == 0, result.output
+    report = (out / "report.md").read_text()
+    assert "export checksum" in report and "## disease_holdout" in report and "degree_prior" in report
+    rows = list(csv.DictReader((out / "per-seed.csv").read_text().splitlines()))
+    assert sorted({(r["group"], r["fold"], r["model"]) for r in rows}) == sorted(
+        (g, str(f), m) for g in ("random", "disease_holdout") for f in (0, 1) for m in ("gnn", "degree_prior", "dwpc")
+    )
+    assert (out / "calibration.png").is_file()
+    bad = CliRunner().invoke(app, ["evaluate", "-g", graph_uri, "--splits", "areas", "--quiet"])
+    assert bad.exit_code == 2 and "--data-dir" in bad.output
