@@ -8,8 +8,9 @@
 * Drugs resolve through DrugCentral's identifier table. The canonical id is ``DRUGBANK:`` where the drug
   has one, then ``CHEMBL.COMPOUND:``, then ``DRUGCENTRAL:``. Aliases include ChEMBL, UMLS, MeSH, PubChem,
   RxNorm, ChEBI, UNII and KEGG ids, and lower-cased names.
-* Genes resolve to ``NCBIGene:`` through NCBI ``gene_info``: symbols, HGNC, Ensembl and gene MIM numbers.
-  A synonym is used only when exactly one gene claims it and no gene has it as its symbol.
+* Genes resolve to ``NCBIGene:`` through NCBI ``gene_info``: symbols (NCBI's and, where it differs, HGNC's:
+  ``MT-ND1`` for ``ND1``), HGNC, Ensembl and gene MIM numbers. A synonym is used only when exactly one gene
+  claims it and no gene has it as its symbol.
 
 Each table is built lazily, on first use, from whichever mapping files exist. A resolver for a folder
 without mapping files still passes canonical ids through unchanged, so the bundled sample ingests as is.
@@ -362,6 +363,10 @@ class Resolver:
                     continue  # an older file only adds xrefs to genes the newest file still has
                 ids.add(gene, gene)
                 symbols.add(row["Symbol"].upper(), gene)
+                # HGNC's symbol where NCBI's differs (MT-ND1 for ND1): the spelling DrugCentral and ClinVar use.
+                authority = row.get("Symbol_from_nomenclature_authority", "-")
+                if authority not in ("", "-"):
+                    symbols.add(authority.upper(), gene)
                 for xref in row.get("dbXrefs", "-").split("|"):
                     if xref != "-" and (alias := normalise_curie(xref)):
                         ids.add(alias, gene)

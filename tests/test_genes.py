@@ -49,6 +49,8 @@ def test_ids_symbols_and_xrefs_resolve_to_one_ncbi_gene(resolver):
     for alias in ("NCBIGene:1017", "HGNC:1771", "HGNC:HGNC:1771", "MIM:116953", "Ensembl:ENSG00000123374"):
         assert resolver.gene(alias) == "NCBIGene:1017", alias
     assert resolver.gene_by_symbol("cdk2") == resolver.gene_by_symbol("CDKN2") == "NCBIGene:1017"
+    # NCBI calls mitochondrial genes ND1, RNR1 ...; HGNC (and DrugCentral, ClinVar) MT-ND1, MT-RNR1.
+    assert (resolver.gene_by_symbol("MT-ND1"), resolver.gene_by_symbol("MT-RNR1")) == ("NCBIGene:4535", "NCBIGene:4549")
     assert resolver.gene_by_symbol("PKB") is None  # a synonym of AKT1 and AKT2: ambiguous, never guessed
     assert resolver.gene_by_symbol("ADRA1A") == "NCBIGene:148"  # a symbol beats another gene's synonym
     assert resolver.gene("NCBIGene:100132006") is None  # only in the 2015 file: discontinued since
