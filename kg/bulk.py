@@ -50,13 +50,17 @@ class BulkGraphWriter(GraphWriter):
         super().__init__(store, batch_size=batch_size, progress=progress)
         self.database = database
         self._rids: dict[str, dict[str, str]] = {}  # label -> id -> record id, loaded once per label
+        # label -> id -> the sources listing the node, kept current as this writer writes
+        self._sources: dict[str, dict[str, set[str]]] = {}
 
     def _rid_map(self, label: str) -> dict[str, str]:
         if label not in self._rids:
             columns = self.store.columns(
-                f"MATCH (n:{label}) RETURN collect(n.id) AS ids, collect(elementId(n)) AS rids"
+                f"MATCH (n:{label}) RETURN collect(n.id) AS ids, collect(elementId(n)) AS rids, "
+                "collect(coalesce(n.sources, [])) AS sources"
             )
             self._rids[label] = dict(zip(columns["ids"], columns["rids"], strict=True))
+            self._sources[label] = {i: set(s) for i, s in zip(columns["ids"], columns["sources"], strict=True)}
         return self._rids[label]
 
     def _stored_nodes(self, label: str, ids: list[str]) -> dict[str, dict]:
@@ -84,12 +88,19 @@ class BulkGraphWriter(GraphWriter):
         known = self._rid_map(label)
         new = [row for row in rows if row["id"] not in known]
         existing = [row for row in rows if row["id"] in known]
+        listed = self._sources[label]
         if existing:
-            stored = self._stored_nodes(label, [row["id"] for row in existing])
-            changed = [row for row in existing if not _node_unchanged(row, stored.get(row["id"]))]
+            # A node its source is not listed on yet will change (the MERGE adds the source), so only the
+            # others, what a re-run sends, are compared with what is stored.
+            changed = [row for row in existing if row["source"] not in listed.get(row["id"], ())]
+            again = [row for row in existing if row["source"] in listed.get(row["id"], ())]
+            stored = self._stored_nodes(label, [row["id"] for row in again]) if again else {}
+            changed += [row for row in again if not _node_unchanged(row, stored.get(row["id"]))]
             _count_unchanged(len(existing) - len(changed), stats, bar)
             if changed:
                 super()._write_nodes(label, changed, stats, bar)
+            for row in changed:
+                listed.setdefault(row["id"], set()).add(row["source"])
         for start in range(0, len(new), self.batch_size * 5):
             chunk = new[start : start + self.batch_size * 5]
             properties = [
@@ -106,6 +117,7 @@ class BulkGraphWriter(GraphWriter):
             with self.database.graph_batch(use_wal=True) as batch:
                 rids = batch.create_vertices(label, properties)
             known.update(zip((row["id"] for row in chunk), rids, strict=True))
+            listed.update((row["id"], {row["source"]}) for row in chunk)
             stats.written += len(chunk)
             bar.update(len(chunk))
 
