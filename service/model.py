@@ -34,8 +34,8 @@ class UnknownNode(LookupError):
 
     def __init__(self, label: str, curie: str, model_version: str) -> None:
         super().__init__(
-            f"{label} {curie} is not among the {label}s model {model_version} scores (a drug needs an edge besides an "
-            "indication); check the id, or ingest it and retrain"
+            f"{label} {curie} is not in the graph model {model_version} scores (or, for a drug, has no edge besides "
+            "an indication, so it is not a candidate); check the id, or ingest it and retrain"
         )
         self.label = label
         self.curie = curie
