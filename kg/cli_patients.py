@@ -171,6 +171,9 @@ def synth(
     data_dir: Annotated[Path, typer.Option(help="Folder with cpic/pharmcat_allele_definitions.")] = Path(
         "../shared/data"
     ),
+    gene: Annotated[
+        list[str] | None, typer.Option("--gene", help="Pharmacogenes to genotype (repeatable; default: all tabled).")
+    ] = None,
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -182,14 +185,18 @@ def synth(
     from kg.cohort import read_cohort_source
 
     _setup_logging(quiet)
+    genes = tuple(gene or SYNTHETIC_GENES)
+    unknown = sorted(set(genes) - set(SYNTHETIC_GENES))
+    if unknown:
+        raise _fail(f"no allele frequencies for {', '.join(unknown)}; known: {', '.join(SYNTHETIC_GENES)}")
     try:
-        definitions = {gene: load_definitions(data_dir, gene) for gene in SYNTHETIC_GENES}
+        definitions = {name: load_definitions(data_dir, name) for name in genes}
     except IngestError as exc:
         raise _fail(str(exc)) from exc
     with _store(graph) as store:
         source = read_cohort_source(store)
     try:
-        generator = CohortGenerator(source, definitions, SynthConfig(n=n, seed=seed))
+        generator = CohortGenerator(source, definitions, SynthConfig(n=n, seed=seed, genes=genes))
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     files = write_cohort(generator, out, progress=not quiet)
