@@ -131,14 +131,22 @@ class PatientDrugModel(nn.Module):
         return self.treat.all_pairs(h["Disease"][self.candidates], h["Drug"])
 
     def score(self, z: Tensor, h: dict[str, Tensor], pgx: Tensor) -> Tensor:
-        """Logits ``(P, D)``: ``log sum_c softmax(disease_logits)[p, c] * exp(treat_logits[c, d])`` + PGx offset."""
+        """Logits ``(P, D)``: :meth:`benefit_logits` + :meth:`pgx_offsets`."""
+        logits = self.benefit_logits(z, h)
+        return logits + self.pgx_offsets(logits, pgx)
+
+    def benefit_logits(self, z: Tensor, h: dict[str, Tensor]) -> Tensor:
+        """``log sum_c softmax(disease_logits)[p, c] * exp(treat_logits[c, d])``, shape ``(P, D)``."""
         log_pi = torch.log_softmax(self.disease_logits(z, h), dim=1)  # (P, C)
         treat = self.treat_logits(h)  # (C, D)
         # logsumexp over c of (log_pi[p, c] + treat[c, d]) as a stabilised matrix product.
         a, b = log_pi.max(dim=1, keepdim=True).values, treat.max(dim=0, keepdim=True).values
-        logits = torch.log((log_pi - a).exp() @ (treat - b).exp() + 1e-30) + a + b
+        return torch.log((log_pi - a).exp() @ (treat - b).exp() + 1e-30) + a + b
+
+    def pgx_offsets(self, logits: Tensor, pgx: Tensor) -> Tensor:
+        """``(P, D)``: the learned offset of each (patient, drug) pair's PGx class; 0 without a recommendation."""
+        offsets = torch.zeros_like(logits)
         if self.use_pgx and pgx.numel():
             weights = torch.cat([self.pgx.new_zeros(1), self.pgx[1:]])  # class 0 (none) stays at 0
-            offsets = torch.zeros_like(logits).index_put((pgx[0], pgx[1]), weights[pgx[2]])
-            logits = logits + offsets
-        return logits
+            offsets = offsets.index_put((pgx[0], pgx[1]), weights[pgx[2]])
+        return offsets

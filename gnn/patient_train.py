@@ -8,7 +8,12 @@
 4. **Training**, full batch, one step per epoch: encode the graph, aggregate every training patient, and
    minimise the listwise softmax cross-entropy of each positive drug against all drugs of its patient. Each
    epoch a fresh ``diagnosis_dropout`` fraction of training patients loses its diagnosis edges, so one model
-   learns both to use a diagnosis and to infer it from phenotypes.
+   learns both to use a diagnosis and to infer it from phenotypes. Auxiliary terms: the candidate-disease
+   softmax should pick the diagnosis (learnt on the dropped-diagnosis patients too, so from phenotypes); the
+   TREATS decoder should rank each disease's indicated drugs (knowledge-graph edges, not patient labels); and a
+   hinge keeps each drug that a CPIC recommendation says to avoid or replace below the patient's 20th-best
+   logit (the listwise loss alone only ranks it below the positives). Only the PGx class offsets learn from
+   the hinge, so it cannot distort the rest of the model.
 5. **Early stopping** on the validation patients' mean Recall@10 with and without the diagnosis.
 6. **Test**: held-out patients are scored inductively (no retraining; their edges only enter the patient
    aggregator), once without and once with their diagnosis edges. Baselines in the same run: popularity,
@@ -59,7 +64,7 @@ TREATS = ("Drug", "TREATS", "Disease")
 class PatientTrainConfig:
     """Everything that determines a run (recorded in the model directory)."""
 
-    epochs: int = 150
+    epochs: int = 300
     hidden: int = 64
     num_layers: int = 2
     dropout: float = 0.1
@@ -69,11 +74,14 @@ class PatientTrainConfig:
     diagnosis_dropout: float = 0.5
     diagnosis_weight: float = 1.0  # auxiliary loss: the candidate-disease softmax should pick the diagnosis
     treats_weight: float = 1.0  # auxiliary loss: the TREATS decoder ranks each disease's indicated drugs
+    pgx_weight: float = 1.0  # hinge: a CPIC avoid/alternative drug ranks below the patient's top pgx_margin_rank
+    pgx_margin_rank: int = 20
+    pgx_lr: float = 0.3
     use_pgx: bool = True
     seed: int = 0
     val_frac: float = 0.1
     test_frac: float = 0.1
-    patience: int = 20  # evaluations without improvement
+    patience: int = 10  # evaluations without improvement
     eval_every: int = 5  # epochs between validation passes (each re-encodes the graph)
     threads: int = 1
     k: int = K
@@ -154,11 +162,17 @@ def train_patient_model(
         embeddings=config.embeddings, use_pgx=config.use_pgx,
     )  # fmt: skip
     treat_pairs = torch.as_tensor([[position[int(c)] for c in treats[1]], treats[0].tolist()], dtype=torch.long)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    # The PGx offsets are a handful of scalars that must travel far (a drug to avoid sits among the patient's best
+    # candidates); at the network's learning rate they would move ~0.01 per step.
+    rest = [p for name, p in model.named_parameters() if name != "pgx"]
+    optimizer = torch.optim.Adam(
+        [{"params": rest}, {"params": [model.pgx], "lr": config.pgx_lr}], lr=config.lr, weight_decay=config.weight_decay
+    )
 
     train_rows = split["train"]
     train_inputs = inputs.subset(train_rows)
     train_pos = torch.from_numpy(rows_of(labels.positives, train_rows))
+    train_contra = torch.from_numpy(rows_of(labels.contraindicated, train_rows))
     val_inputs = inputs.subset(split["val"])
     val_pos = rows_of(labels.positives, split["val"])
     diagnosed = np.unique(train_inputs.relations[DIAGNOSIS][0])
@@ -177,12 +191,18 @@ def train_patient_model(
         optimizer.zero_grad()
         h = model.encode_graph(x_dict, plans)
         z = model.encode_patients(h, train_inputs.num_patients, relations, tokens)
-        logits = model.score(z, h, pgx)
+        base = model.benefit_logits(z, h)
+        offsets = model.pgx_offsets(base, pgx)
+        logits = base + offsets
         loss = _listwise(logits, train_pos)
         if config.diagnosis_weight and dx_target.numel():
             loss = loss + config.diagnosis_weight * _listwise(model.disease_logits(z, h), dx_target)
         if config.treats_weight:
             loss = loss + config.treats_weight * _listwise(model.treat_logits(h), treat_pairs)
+        if config.pgx_weight and train_contra.numel():
+            # Only the PGx offsets learn from this term; the benefit model is left to the listwise loss.
+            guarded = base.detach() + offsets
+            loss = loss + config.pgx_weight * _below_top(guarded, train_contra, config.pgx_margin_rank)
         loss.backward()
         optimizer.step()
 
@@ -225,6 +245,13 @@ def train_patient_model(
         seconds_per_epoch=float(np.mean([r["seconds"] for r in history])) if history else float("nan"),
         seconds_total=time.perf_counter() - t_start, data_checksum=export_checksum(export), dropped=dropped,
     )  # fmt: skip
+
+
+def _below_top(logits: torch.Tensor, pairs: torch.Tensor, rank: int) -> torch.Tensor:
+    """Mean hinge ``relu(1 + logit(p, d) - r_p)`` over (patient, drug) pairs, ``r_p`` the patient's ``rank``-th best
+    logit (held fixed): a drug CPIC says to avoid should sit well outside the top of the patient's list."""
+    threshold = torch.topk(logits.detach(), min(rank, logits.size(1)), dim=1).values[:, -1]
+    return torch.relu(1.0 + logits[pairs[0], pairs[1]] - threshold[pairs[0]]).mean()
 
 
 def _listwise(logits: torch.Tensor, positives: torch.Tensor) -> torch.Tensor:

@@ -227,3 +227,32 @@ def test_embeddings_do_not_change_when_patients_are_scored(trained):
     before = {k: v.clone() for k, v in result.embeddings.items()}
     score_inputs(result.model, result.embeddings, result.inputs)
     assert all(torch.equal(before[k], result.embeddings[k]) for k in before)
+
+
+def test_cli_trains_predicts_and_scores_one_patient(graph_uri, ingested, cohort_dir, tmp_path):
+    from kg.cli import app
+
+    files, _ = cohort_dir
+    runner = CliRunner()
+    models = tmp_path / "models"
+    trained = runner.invoke(
+        app, ["patients", "train", "--epochs", "3", "--hidden", "8", "--models-dir", str(models), "-g", graph_uri, "-q"]
+    )
+    assert trained.exit_code == 0, trained.output
+    assert "model (with diagnosis)" in trained.output and (models / "LATEST").is_file()
+    predict = ["patients", "predict", "--models-dir", str(models), "--top-k", "3", "-g", graph_uri]
+    predicted = runner.invoke(app, predict)
+    assert predicted.exit_code == 0 and f"{N:,} patients scored, {3 * N:,} PREDICTED_BENEFIT" in predicted.output
+    packet = sorted(files.phenopackets.glob("*.json"))[0]
+    scored = runner.invoke(
+        app,
+        ["patients", "score", str(packet), "--vcf", str(files.vcf), "--data-dir", str(FIXTURES),
+         "--models-dir", str(models), "--format", "json"],
+    )  # fmt: skip
+    assert scored.exit_code == 0, scored.output
+    result = json.loads(scored.stdout)
+    assert len(result["drugs"]) == 10 and "CYP2C19" in result["pgx"] and result["used_diagnosis"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": "x", "metaData": {"phenopacketSchemaVersion": "2.0"}, "subject": {"sex": "?"}}))
+    failed = runner.invoke(app, ["patients", "score", str(bad), "--models-dir", str(models)])
+    assert failed.exit_code == 2 and "field subject.sex" in failed.output
