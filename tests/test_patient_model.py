@@ -62,7 +62,7 @@ def ingested(store, cohort_dir, tmp_path_factory):
 def trained(store, ingested):
     export = export_graph(store, progress=False)
     cohort = export_cohort(store, synthetic=True)
-    config = PatientTrainConfig(epochs=12, hidden=16, eval_every=3, patience=10, seed=0)
+    config = PatientTrainConfig(epochs=60, hidden=16, eval_every=5, patience=100, seed=0)
     return train_patient_model(export, cohort, config, progress=False), export, cohort
 
 
@@ -132,6 +132,16 @@ def test_training_reports_the_protocol_metrics_for_model_and_baselines(trained):
     sizes = {name: len(rows) for name, rows in result.split.items()}
     assert sizes == {"test": N // 10, "val": N // 10, "train": N - 2 * (N // 10)}
     assert not set(result.split["test"]) & set(result.split["train"])
+
+
+def test_the_model_learns_to_rank_indicated_drugs_and_to_demote_cpic_avoid_drugs(trained):
+    result, _, _ = trained
+    metrics = result.metrics
+    popularity = metrics["popularity"]["recall@10"]
+    assert metrics["model (with diagnosis)"]["recall@10"] >= 0.9
+    assert metrics["model (no diagnosis)"]["recall@10"] >= popularity + 0.3
+    avoid = result.model.pgx[1].item()  # PGX_CLASSES[1] == "cpic:avoid"
+    assert avoid < -1.0
 
 
 def test_held_out_patients_are_scored_inductively_one_at_a_time_or_together(trained):
