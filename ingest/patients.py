@@ -501,6 +501,13 @@ def build_patients(
     for sample, (vcf, index) in by_sample.items():
         if sample in used:
             continue
+        if sample in ids_seen:
+            # Its name is a phenopacket's id, but that phenopacket named another sample: two people, one id.
+            builder.result.warn(
+                vcf.path, f"sample {index + 1} has the id of a phenopacket that names another sample; skipped"
+            )
+            builder.result.skipped["VCF sample named like another patient's phenopacket"] += 1
+            continue
         genotypes = [(record, record.genotype(index)) for record in vcf.records]
         ingest.patients.append(builder.add_patient(sample, None, genotypes))
         bar.update()

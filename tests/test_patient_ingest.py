@@ -207,3 +207,24 @@ def test_cli_ingests_patients_and_deletes_one_by_original_id(graph_uri, ingest_o
     assert "deleted PMKG.PATIENT:" in deleted.output and "VCF-ONLY" not in deleted.output
     missing = runner.invoke(app, ["patients", "delete", "PMKG.PATIENT:0000", "-g", graph_uri])
     assert missing.exit_code == 1 and "no patient PMKG.PATIENT:0000" in missing.output
+
+
+def test_medical_actions_become_resolved_treatments_and_vcf_samples_can_be_renamed(tmp_path, pseudonymiser):
+    document = json.loads((PACKETS / "PMID_16546111_A_IV_5.json").read_text())
+    document["medicalActions"] = [
+        {"treatment": {"agent": {"id": "DRUGBANK:DB00758", "label": "clopidogrel"}}},
+        {"treatment": {"agent": {"id": "CHEBI:000000", "label": "unknown"}}},
+    ]
+    document["files"] = [{"uri": "genotypes.vcf", "individualToFileIdentifiers": {document["id"]: "VCF-ONLY-SAMPLE-1"}}]
+    (tmp_path / "packet.json").write_text(json.dumps(document))
+    ingest = build_patients([tmp_path / "packet.json", PATIENTS / "genotypes.vcf"], resolver(), pseudonymiser, FIXTURES)
+    pid = pseudonymiser.pseudonym(document["id"])
+    (node,) = [n for n in ingest.result.nodes if n.id == pid]
+    assert node.props["treatments"] == ["DRUGBANK:DB00758"] and ingest.result.unresolved["treatment agent"] == 1
+    # The phenopacket names VCF-ONLY-SAMPLE-1 as its sample, so that sample's genotypes are this patient's.
+    diplotypes = {e.props["gene_symbol"]: e.props["diplotype"] for e in records_of(ingest, pid, "HAS_DIPLOTYPE")}
+    assert diplotypes["UGT1A1"] == "*1/*28"
+    assert pseudonymiser.pseudonym("VCF-ONLY-SAMPLE-1") not in {p.id for p in ingest.patients}
+    # The VCF's sample named like this phenopacket is someone else: skipped and counted, never merged into it.
+    assert [n.id for n in ingest.result.nodes if n.label == "Patient"].count(pid) == 1
+    assert ingest.result.skipped["VCF sample named like another patient's phenopacket"] == 1
