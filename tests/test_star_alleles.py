@@ -166,3 +166,24 @@ def test_bad_vcf_lines_name_the_file_line_and_field(line, message):
 def test_a_gene_without_definitions_is_a_clear_error():
     with pytest.raises(IngestError, match="no PharmCAT allele definition for NOTAGENE.*CYP2C19"):
         load_definitions(FIXTURES, "NOTAGENE")
+
+
+@pytest.mark.parametrize(
+    ("text", "action"),
+    [
+        # CPIC tamoxifen, CYP2D6 normal metabolisers: the "avoid" is about co-medication, not tamoxifen.
+        ("Avoid moderate and strong CYP2D6 inhibitors. Initiate therapy with recommended standard of care dosing "
+         "(tamoxifen 20 mg/day).", "standard"),
+        # CPIC fluoropyrimidines, DPYD activity 2.0.
+        ("Based on genotype, there is no indication to change dose or therapy. Use label-recommended dosage and "
+         "administration.", "standard"),
+        # CPIC statins, normal function.
+        ("Prescribe desired starting dose and adjust doses based on disease-specific guidelines.", "standard"),
+        ("No reason to avoid based on G6PD status", "standard"),
+        ("Avoid clopidogrel if possible. Use prasugrel or ticagrelor at standard dose.", "avoid"),
+    ],
+)  # fmt: skip
+def test_recommendation_actions_that_flag_patients_read_the_real_cpic_wording(text, action):
+    from ingest.pharmcat import action_of
+
+    assert action_of(text) == action
