@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -347,3 +347,34 @@ def _read_drugs(path: Path, result: IngestResult) -> dict[str, dict]:
             continue
         rows[accession] = row
     return rows
+
+
+def guideline_drug_resolver(data_dir: Path, resolver: Resolver) -> Callable[[pharmcat.Chemical], str | None]:
+    """A guideline chemical -> canonical drug id, resolved exactly as this job resolves its edges' drugs.
+
+    For patient-level code (issue C), which needs the graph's id of each recommendation's drug. Ids that cannot
+    be resolved come back as None; the caller counts them.
+    """
+    scratch = IngestResult(SOURCE)
+    drug_rows = _read_drugs(find_file(data_dir, SOURCE, DRUG_FILES), scratch)
+    drug_names = DrugNames(resolver)
+    cache: dict[str, str | None] = {}
+
+    def resolve(chemical: pharmcat.Chemical) -> str | None:
+        if chemical.pharmgkb_id not in cache:
+            cache[chemical.pharmgkb_id] = _resolve_drug(resolver, drug_names, chemical, drug_rows, scratch)
+        return cache[chemical.pharmgkb_id]
+
+    return resolve
+
+
+def pharmacogene_ids(data_dir: Path, resolver: Resolver) -> dict[str, str]:
+    """Gene symbol -> canonical gene id for every CPIC gene, resolved as this job resolves its Gene nodes."""
+    scratch = IngestResult(SOURCE)
+    rows = _read_genes(find_file(data_dir, SOURCE, GENE_FILES), scratch)
+    ids = {}
+    for key, row in rows.items():
+        gene = _resolve_gene(resolver, row["symbol"] or key, row, scratch)
+        if gene is not None:
+            ids[row["symbol"] or key] = gene
+    return ids

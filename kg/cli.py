@@ -60,8 +60,13 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-@app.command()
+ingest_app = typer.Typer(help="Ingest upstream sources (default) or patients (`pmkg ingest patients PATH...`).")
+app.add_typer(ingest_app, name="ingest")
+
+
+@ingest_app.callback(invoke_without_command=True)
 def ingest(
+    ctx: typer.Context,
     data_dir: Annotated[
         Path | None, typer.Option(help="Folder with one sub-folder per source (default: the bundled sample).")
     ] = None,
@@ -93,6 +98,8 @@ def ingest(
     Writes ingest-report.json and a readable ingest-report.md beside it: per source, rows read, records
     written, rows skipped (with reasons) and ids left unresolved (with examples).
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
     from ingest.xrefs import Resolver
     from kg.ingest_report import summary_rows, write_reports
@@ -366,6 +373,10 @@ app.command()(serve)
 from kg.cli_evaluate import evaluate  # noqa: E402  (its own module; registered here)
 
 app.command()(evaluate)
+
+from kg.cli_patients import register as _register_patient_commands  # noqa: E402  (needs the objects above)
+
+_register_patient_commands(app, ingest_app)
 
 
 def main() -> None:
