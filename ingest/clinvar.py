@@ -30,6 +30,8 @@ Mapping to the graph:
   whatever the clinical significance (benign included): filter on ``clinical_significance``/``clin_sig_simple``.
   When several variations of one rs name the same disease, the edge carries the lead variation's assertion
   and lists every contributing VariationID.
+* ``Disease`` nodes for the MONDO-keyed diseases these edges reach (a DOID is the disease-ontology job's node):
+  ``name`` is MONDO's label, ``clinvar_condition_names``/``clinvar_condition_ids`` what ClinVar called it.
 * ``Variant-HAS_VARIANT_TYPE-SequenceFeature`` from ``Type`` through :data:`VARIANT_TYPE_TO_SO`; a type
   without an SO term is counted in ``unresolved``. SequenceFeature nodes belong to the sequence-ontology job.
 
@@ -196,6 +198,7 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
         _add_location(variation, row["Assembly"], location)
     result.files[str(path)] = sha256_of(path)
     _emit(variations.values(), result, prov)
+    result.nodes.extend(_mondo_disease_nodes(variations.values(), resolver, prov))
     log.info(
         "clinvar: %d rows, %d variations, %d Variant nodes, %d edges",
         sum(result.rows_read.values()),
@@ -521,6 +524,31 @@ def _emit(variations: Iterable[_Variation], result: IngestResult, prov: dict) ->
                 "clinvar_variation_ids": [str(v.variation_id) for v in sorted(asserting, key=lambda v: v.variation_id)],
             }
             result.edges.append(EdgeRecord("ASSOCIATED_WITH", "Variant", canonical, "Disease", disease, props))
+
+
+def _mondo_disease_nodes(variations: Iterable[_Variation], resolver: Resolver, prov: dict) -> list[NodeRecord]:
+    """A ``Disease`` node for each MONDO-keyed disease an edge points to: no other source may create it.
+
+    DOIDs are the disease-ontology job's nodes. A disease that maps to MONDO only (MONDO has no DOID for it)
+    is named by MONDO's label, as the hpo job names its MONDO-keyed diseases, else by ClinVar's condition
+    name; ClinVar's own names and ids stay under ``clinvar_``-prefixed keys so another source's are kept.
+    """
+    conditions: dict[str, tuple[set[str], set[str]]] = {}
+    for variation in variations:
+        for disease, props in variation.diseases.items():
+            if disease.startswith("DOID:"):
+                continue
+            names, ids = conditions.setdefault(disease, (set(), set()))
+            if props.get("condition_name"):
+                names.add(props["condition_name"])
+            if props.get("condition_id"):
+                ids.add(props["condition_id"])
+    nodes = []
+    for disease, (names, ids) in sorted(conditions.items()):
+        name = resolver.disease_label(disease) or min(names, default=disease)
+        props = {"name": name, "clinvar_condition_names": sorted(names), "clinvar_condition_ids": sorted(ids)}
+        nodes.append(NodeRecord("Disease", disease, {**props, **prov}))
+    return nodes
 
 
 def _node_props(canonical: str, members: list[_Variation]) -> dict:

@@ -4,7 +4,9 @@ Upstream, under ``cpic/`` in the data folder (see its SOURCE.md):
 
 * ``cpic-data/gene.tsv`` and ``cpic-data/drug.tsv``: the ``gene`` and ``drug`` tables of the CPIC database seed
   (2020), in PostgreSQL COPY text format (``\\N`` is NULL, backslash escapes). Genes carry NCBI, HGNC, Ensembl
-  and PharmGKB ids; drugs carry the PharmGKB accession (``PA…``), RxNorm and DrugBank ids.
+  and PharmGKB ids; drugs carry the PharmGKB accession (``PA…``), RxNorm and DrugBank ids. Upstream publishes only
+  the seed itself, ``cpic-data/V2__initial_data.sql``; without the two extracts its ``COPY gene``/``COPY drug``
+  blocks are read in place (what ``pmkg ingest --download`` fetches).
 * ``pharmcat_guidelines/*.json``: 118 guideline files (56 CPIC, 62 DPWG), read by :mod:`ingest.pharmcat`.
 
 Graph mapping:
@@ -20,6 +22,9 @@ Graph mapping:
 * Drugs resolve through the guideline's PharmGKB accession: ``drug.tsv`` gives its DrugBank id (canonical) or
   RxNorm id; drugs newer than the 2020 seed fall back to their name (as in the ``pharmgkb`` job). Unresolved
   drugs and genes are counted.
+* ``Drug`` nodes (``name``, ``pharmgkb_id``, ``xrefs``) only for the drugs of an edge that DrugCentral does not
+  list: DrugCentral's drugs are that job's nodes, and a drug newer than its 2016 tables would otherwise be an
+  endpoint no source creates.
 
 Licences differ by part: CPIC content is CC0, the PharmCAT files MPL-2.0, and the DPWG recommendations as
 annotated by PharmGKB CC BY-SA 4.0; every record carries the combined statement.
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +52,8 @@ SOURCE = SourceInfo(
 )
 GENE_FILES = ["cpic/cpic-data/gene.tsv"]
 DRUG_FILES = ["cpic/cpic-data/drug.tsv"]
+# Upstream ships only the database seed; the bundle's gene.tsv/drug.tsv are its COPY blocks cut out verbatim.
+SEED_SQL_FILES = ["cpic/cpic-data/V2__initial_data.sql"]
 GENE_COLUMNS = ["symbol", "chr", "genesequenceid", "proteinsequenceid", "hgncid", "ncbiid", "ensemblid", "pharmgkbid"]
 DRUG_COLUMNS = ["drugid", "name", "pharmgkbid", "rxnormid", "drugbankid"]
 GUIDELINE_ROWS = "pharmcat_guidelines/*.json"
@@ -96,8 +104,8 @@ class _Pair:
 
 def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
     resolver = resolver or Resolver.from_data_dir(data_dir)
-    gene_path = find_file(data_dir, SOURCE, GENE_FILES)
-    drug_path = find_file(data_dir, SOURCE, DRUG_FILES)
+    gene_path = find_file(data_dir, SOURCE, [*GENE_FILES, *SEED_SQL_FILES])
+    drug_path = find_file(data_dir, SOURCE, [*DRUG_FILES, *SEED_SQL_FILES])
     guideline_paths = pharmcat.guideline_files(data_dir)
     if not guideline_paths:
         raise IngestError(
@@ -131,7 +139,10 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
 
     drugs: dict[str, str | None] = {}  # PharmGKB accession -> canonical drug id
 
+    chemicals: dict[str, str] = {}  # PharmGKB accession -> the guideline's drug name
+
     def drug_of(chemical: pharmcat.Chemical) -> str | None:
+        chemicals.setdefault(chemical.pharmgkb_id, chemical.name)
         if chemical.pharmgkb_id not in drugs:
             drugs[chemical.pharmgkb_id] = _resolve_drug(resolver, drug_names, chemical, drug_rows, result)
         return drugs[chemical.pharmgkb_id]
@@ -173,8 +184,35 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
             result.nodes.append(_gene_node(gene, {}, bodies, prov))
     for (gene, drug), pair in pairs.items():
         result.edges.append(EdgeRecord("AFFECTS_RESPONSE_TO", "Gene", gene, "Drug", drug, {**prov, **pair.props()}))
+    result.nodes.extend(_drug_nodes(pairs, drugs, drug_rows, chemicals, resolver, prov))
     result.files = {str(p): sha256_of(p) for p in (gene_path, drug_path, *guideline_paths)}
     return result
+
+
+def _drug_nodes(
+    pairs: dict[tuple[str, str], _Pair],
+    drugs: dict[str, str | None],
+    drug_rows: dict[str, dict],
+    chemicals: dict[str, str],
+    resolver: Resolver,
+    prov: dict,
+) -> list[NodeRecord]:
+    """A ``Drug`` node for each drug of an edge that DrugCentral does not list, so no edge dangles.
+
+    DrugCentral's drugs get their node (and name) from the drugcentral job; a drug it lacks (newer than its
+    2016 tables: siponimod, tafenoquine, the peginterferons) would otherwise be an endpoint nobody creates.
+    """
+    in_edges = {drug for _, drug in pairs}
+    nodes = []
+    for accession, drug in sorted(drugs.items()):
+        if drug is None or drug not in in_edges or resolver.drugs.get(drug):
+            continue
+        in_edges.discard(drug)  # two accessions resolving to one drug make one node
+        row = drug_rows.get(accession) or {}
+        xrefs = [f"PHARMGKB.DRUG:{accession}"] + ([f"RXNORM:{row['rxnormid']}"] if row.get("rxnormid") else [])
+        props = {"name": row.get("name") or chemicals.get(accession) or drug, "pharmgkb_id": accession, "xrefs": xrefs}
+        nodes.append(NodeRecord("Drug", drug, {**props, **prov}))
+    return nodes
 
 
 def _gene_node(gene: str, props: dict, bodies: set[str], prov: dict) -> NodeRecord:
@@ -236,10 +274,54 @@ def copy_value(value: str) -> str | None:
     return _COPY_ESCAPE.sub(lambda m: _COPY_CHARS.get(m.group(1), m.group(1)), value).strip() or None
 
 
+def _table_rows(path: Path, table: str, required: list[str], result: IngestResult):
+    """``(line_number, row)`` of a COPY table: its ``.tsv`` extract, or its block in the seed SQL."""
+    if path.suffix == ".sql":
+        return copy_block_rows(path, table, required, result)
+    return read_tsv(path, required, result)
+
+
+def copy_block_rows(
+    path: Path, table: str, required: list[str], result: IngestResult
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of ``COPY <table> (columns) FROM stdin;`` up to its ``\\.`` line, as ``read_tsv`` yields them."""
+    start = re.compile(rf"^COPY {re.escape(table)} \((?P<columns>[^)]*)\) FROM stdin;$")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            header: list[str] | None = None
+            for line_number, line in enumerate(fh, start=1):
+                line = line.rstrip("\r\n")
+                if header is None:
+                    if match := start.match(line):
+                        header = [c.strip() for c in match.group("columns").split(",")]
+                        missing = [c for c in required if c not in header]
+                        if missing:
+                            raise IngestError(
+                                f"{path}:{line_number}: COPY {table} lacks column(s) {', '.join(missing)}; "
+                                "is this the CPIC database seed (V2__initial_data.sql)?"
+                            )
+                    continue
+                if line == "\\.":
+                    return
+                values = line.split("\t")
+                result.rows_read[f"{path.name}:{table}"] += 1
+                if len(values) != len(header):
+                    result.skipped["wrong column count"] += 1
+                    found = f"expected {len(header)} columns, found {len(values)}; row skipped"
+                    result.warn(f"{path}:{line_number}", found)
+                    continue
+                yield line_number, dict(zip(header, values, strict=True))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(f"{path}: not a readable file ({exc}); re-download it") from exc
+    if header is None:
+        raise IngestError(f"{path}: no 'COPY {table} (...) FROM stdin;' block; is this the CPIC database seed?")
+    raise IngestError(f"{path}: the COPY {table} block has no closing '\\.' line; the file is truncated, re-fetch it")
+
+
 def _read_genes(path: Path, result: IngestResult) -> dict[str, dict]:
-    """Upper-cased symbol -> decoded gene.tsv row."""
+    """Upper-cased symbol -> decoded gene row."""
     rows: dict[str, dict] = {}
-    for line_number, raw in read_tsv(path, GENE_COLUMNS, result):
+    for line_number, raw in _table_rows(path, "gene", GENE_COLUMNS, result):
         row = {key: copy_value(value) for key, value in raw.items()}
         symbol, ncbi = row.get("symbol"), row.get("ncbiid")
         if not symbol:
@@ -254,9 +336,9 @@ def _read_genes(path: Path, result: IngestResult) -> dict[str, dict]:
 
 
 def _read_drugs(path: Path, result: IngestResult) -> dict[str, dict]:
-    """PharmGKB accession -> decoded drug.tsv row."""
+    """PharmGKB accession -> decoded drug row."""
     rows: dict[str, dict] = {}
-    for line_number, raw in read_tsv(path, DRUG_COLUMNS, result):
+    for line_number, raw in _table_rows(path, "drug", DRUG_COLUMNS, result):
         row = {key: copy_value(value) for key, value in raw.items()}
         accession = row.get("pharmgkbid")
         if not accession or not accession.startswith("PA"):
@@ -265,3 +347,34 @@ def _read_drugs(path: Path, result: IngestResult) -> dict[str, dict]:
             continue
         rows[accession] = row
     return rows
+
+
+def guideline_drug_resolver(data_dir: Path, resolver: Resolver) -> Callable[[pharmcat.Chemical], str | None]:
+    """A guideline chemical -> canonical drug id, resolved exactly as this job resolves its edges' drugs.
+
+    For patient-level code (issue C), which needs the graph's id of each recommendation's drug. Ids that cannot
+    be resolved come back as None; the caller counts them.
+    """
+    scratch = IngestResult(SOURCE)
+    drug_rows = _read_drugs(find_file(data_dir, SOURCE, DRUG_FILES), scratch)
+    drug_names = DrugNames(resolver)
+    cache: dict[str, str | None] = {}
+
+    def resolve(chemical: pharmcat.Chemical) -> str | None:
+        if chemical.pharmgkb_id not in cache:
+            cache[chemical.pharmgkb_id] = _resolve_drug(resolver, drug_names, chemical, drug_rows, scratch)
+        return cache[chemical.pharmgkb_id]
+
+    return resolve
+
+
+def pharmacogene_ids(data_dir: Path, resolver: Resolver) -> dict[str, str]:
+    """Gene symbol -> canonical gene id for every CPIC gene, resolved as this job resolves its Gene nodes."""
+    scratch = IngestResult(SOURCE)
+    rows = _read_genes(find_file(data_dir, SOURCE, GENE_FILES), scratch)
+    ids = {}
+    for key, row in rows.items():
+        gene = _resolve_gene(resolver, row["symbol"] or key, row, scratch)
+        if gene is not None:
+            ids[row["symbol"] or key] = gene
+    return ids

@@ -23,7 +23,7 @@ Three upstream files (gzipped or not):
   DOID is the disease-ontology job's node: it gets edges and, for DOIDs that job creates, a property-only
   record with ``inheritance`` and ``clinical_course`` (no name, so nothing of the DO's is overwritten). Any
   other disease is this job's ``Disease`` node, under its MONDO id or else its own normalised id (counted as
-  unresolved), named from ``disease_name``.
+  unresolved), named by MONDO's label (from the mapping files) or else from ``disease_name``.
 * ``genes_to_phenotype.txt`` - ``Gene-ASSOCIATED_WITH-Phenotype``, one edge per (gene, phenotype), with
   ``frequency``, ``frequency_value`` and ``disease_id`` (the canonical ids of the diseases behind it). Rows
   whose term is not a phenotypic abnormality (inheritance, modifiers) are counted as skipped, as hpoa's
@@ -34,7 +34,8 @@ canonical disease. They merge into one edge: ``frequency`` joins the distinct ra
 ``frequency_value`` is the mean of the values that can be derived, ``evidence`` is the strongest code
 (PCS > TAS > IEA), ``pmids``, ``onset``, ``modifier``, ``biocuration`` and ``database_ids`` are unions, and
 ``sex`` is kept only when every row agrees. Merged disease nodes prefer the Orphanet name (OMIM titles are
-often upper case), keep the other names as ``synonyms`` and every hpoa id in ``xrefs``.
+often upper case) when MONDO has no label for them, keep the other names as ``synonyms`` and every hpoa id in
+``xrefs``.
 
 Unresolved ids (diseases, genes, HPO terms) are counted once per distinct id; the rows they cost are counted
 in ``skipped``.
@@ -214,7 +215,7 @@ class HpoTerms:
         for term in self.current.values():
             for parent in term.parents:
                 if parent not in self.current:
-                    result.unresolved["is_a parent obsolete or missing"] += 1
+                    result.note_unresolved("is_a parent obsolete or missing", parent)
                     result.warn(f"{path}: term {term.id}", f"is_a {parent}, which is obsolete or not in the file")
                     continue
                 yield EdgeRecord("IS_A", "Phenotype", term.id, "Phenotype", parent, dict(prov))
@@ -387,9 +388,11 @@ class DiseaseIndex:
                 if extra and known_doids is not None and canonical in known_doids:
                     yield NodeRecord("Disease", canonical, {**extra, **prov})
                 continue
-            ranked = sorted(facts.names, key=lambda i: (_name_rank(i), i))
-            name = facts.names[ranked[0]] if ranked else canonical
-            synonyms = sorted({facts.names[i] for i in ranked[1:]} - {name})
+            ranked = [facts.names[i] for i in sorted(facts.names, key=lambda i: (_name_rank(i), i))]
+            # MONDO's own label where there is one, so this job and ClinVar name a MONDO-keyed disease alike.
+            label = self.resolver.disease_label(canonical) if canonical.startswith("MONDO:") else None
+            name = label or (ranked[0] if ranked else canonical)
+            synonyms = sorted(set(ranked) - {name})
             yield NodeRecord(
                 "Disease",
                 canonical,

@@ -45,13 +45,22 @@ _BLOCK_END = re.compile(r"</(?:p|h\d|li|div)>|<br\s*/?>|<(?:h\d|li|p|ul|ol)(?:\s
 # Checked in order on the first sentence, lower-cased; the first pattern that matches names the action.
 _ACTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("no recommendation", re.compile(r"^no recommendation|does not provide a recommendation")),
-    ("standard", re.compile(r"\bno (?:dose )?adjustments? (?:is |are )?(?:needed|required)|no action|no need to")),
+    (
+        "standard",
+        re.compile(
+            r"\bno (?:dose )?adjustments? (?:is |are )?(?:needed|required)|no action|no need to|no indication to change"
+            r"|no reason to avoid|prescribe (?:the )?desired starting dose"
+        ),
+    ),
     ("avoid", re.compile(r"(?<!to )\bavoid\b|\bnot recommended\b|\bcontra-?indicated\b|\bdo not (?:use|prescribe)\b")),
     ("use alternative", re.compile(r"\balternative\b|\bnot (?:predominantly )?metabolized by\b")),
     ("adjust dose", re.compile(r"\b(?:reduc|increas|decreas|titrat)\w*|do not exceed|\b(?:lower|higher)\b|\d\s?%")),
     ("standard", re.compile(r"\bstandard\b|label[- ]recommended|recommended starting dose|\bnormal dose")),
     ("adjust dose", re.compile(r"\bdose\b|\bdosing\b|\bmg\b")),
 )
+
+
+_CO_MEDICATION = re.compile(r"^avoid [^.;]*\binhibitors?\b[^.;]*[.;]?$")
 
 
 @dataclass(frozen=True)
@@ -146,7 +155,12 @@ def action_of(text: str, classification: str | None = None) -> str:
     lines = text.strip().split("\n")
     # DPWG often opens with a condition ("DOSES HIGHER THAN 20 mg ...:"); the advice is the line after it.
     line = lines[1] if len(lines) > 1 and lines[0].rstrip().endswith(":") else lines[0]
-    first = re.split(r"(?<=[.;])\s", line, maxsplit=1)[0].lower()
+    sentences = re.split(r"(?<=[.;])\s", line, maxsplit=1)
+    first = sentences[0].lower()
+    # "Avoid moderate and strong CYP2D6 inhibitors." is about co-medication (CPIC tamoxifen); the advice on the
+    # drug itself is the next sentence.
+    if _CO_MEDICATION.match(first) and len(sentences) > 1:
+        first = re.split(r"(?<=[.;])\s", sentences[1], maxsplit=1)[0].lower()
     for action, pattern in _ACTIONS:
         if pattern.search(first):
             return action

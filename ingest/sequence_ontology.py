@@ -67,7 +67,7 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
             continue
         for parent in term.parents:
             if parent not in current:
-                result.unresolved["is_a parent obsolete or missing"] += 1
+                result.note_unresolved("is_a parent obsolete or missing", parent)
                 result.warn(
                     f"{path}: term {term.id}", f"is_a {parent}, which is obsolete or not in the file; edge skipped"
                 )

@@ -8,8 +8,9 @@
 * Drugs resolve through DrugCentral's identifier table. The canonical id is ``DRUGBANK:`` where the drug
   has one, then ``CHEMBL.COMPOUND:``, then ``DRUGCENTRAL:``. Aliases include ChEMBL, UMLS, MeSH, PubChem,
   RxNorm, ChEBI, UNII and KEGG ids, and lower-cased names.
-* Genes resolve to ``NCBIGene:`` through NCBI ``gene_info``: symbols, HGNC, Ensembl and gene MIM numbers.
-  A synonym is used only when exactly one gene claims it and no gene has it as its symbol.
+* Genes resolve to ``NCBIGene:`` through NCBI ``gene_info``: symbols (NCBI's and, where it differs, HGNC's:
+  ``MT-ND1`` for ``ND1``), HGNC, Ensembl and gene MIM numbers. A synonym is used only when exactly one gene
+  claims it and no gene has it as its symbol.
 
 Each table is built lazily, on first use, from whichever mapping files exist. A resolver for a folder
 without mapping files still passes canonical ids through unchanged, so the bundled sample ingests as is.
@@ -134,6 +135,8 @@ class Resolver:
 
     def __init__(self, data_dir: Path | None = None):
         self.data_dir = data_dir
+        self.mondo_labels: dict[str, str] = {}  # MONDO id -> MONDO's label, from the SSSOM files' subject_label
+        self.mapping_problems: list[str] = []  # damaged mapping rows, each "file:line: reason"
 
     @classmethod
     def from_data_dir(cls, data_dir: Path) -> Resolver:
@@ -184,6 +187,11 @@ class Resolver:
             return key if self.known_doids is None else None
         return None
 
+    def disease_label(self, curie: str) -> str | None:
+        """MONDO's own label for a ``MONDO:`` id (from the mapping files), the name a MONDO-keyed node takes."""
+        self.diseases  # noqa: B018 - the labels are read with the disease tables
+        return self.mondo_labels.get(curie)
+
     def drug(self, curie: str) -> str | None:
         """Canonical drug CURIE (``DRUGBANK:``, ``CHEMBL.COMPOUND:`` or ``DRUGCENTRAL:``); None if unknown."""
         key = normalise_curie(curie)
@@ -226,6 +234,7 @@ class Resolver:
         return {
             **{f"{name} aliases": len(table) for name, table in built.items()},
             **{f"{name} conflicting aliases": table.conflicts for name, table in built.items() if table.conflicts},
+            **({"damaged mapping rows skipped": len(self.mapping_problems)} if self.mapping_problems else {}),
         }
 
     # ---- tables, built on first use ------------------------------------------------------------------
@@ -261,7 +270,9 @@ class Resolver:
             for path in sorted(mondo_dir.glob("mondo_exactmatch_*.sssom.tsv*")):
                 if not path.name.endswith((".sssom.tsv", ".sssom.tsv.gz")):
                     continue
-                for mondo, other in _read_sssom(path):
+                for mondo, other, label in _read_sssom(path, self.mapping_problems):
+                    if label:
+                        self.mondo_labels.setdefault(mondo, label)
                     if other.startswith("DOID:"):
                         if known is None or other in known or other in table.canonical:
                             mondo_to_doid.setdefault(mondo, table.get(other) or other)
@@ -339,24 +350,30 @@ class Resolver:
         ids, symbols = AliasTable("gene"), AliasTable("gene symbol")
         synonyms: dict[str, set[str]] = defaultdict(set)
         current: set[str] = set()
-        for index, relative in enumerate(GENE_INFO_FILES):
+        newest_read = False
+        for relative in GENE_INFO_FILES:
             path = self._path(relative)
             if path is None or not path.is_file():
                 continue
             for row in _read_gene_info(path):
                 gene = f"NCBIGene:{row['GeneID']}"
-                if index == 0 or not current:
-                    current.add(gene)
+                if not newest_read:
+                    current.add(gene)  # the first file found, the newest, decides which genes exist
                 elif gene not in current:
                     continue  # an older file only adds xrefs to genes the newest file still has
                 ids.add(gene, gene)
                 symbols.add(row["Symbol"].upper(), gene)
+                # HGNC's symbol where NCBI's differs (MT-ND1 for ND1): the spelling DrugCentral and ClinVar use.
+                authority = row.get("Symbol_from_nomenclature_authority", "-")
+                if authority not in ("", "-"):
+                    symbols.add(authority.upper(), gene)
                 for xref in row.get("dbXrefs", "-").split("|"):
                     if xref != "-" and (alias := normalise_curie(xref)):
                         ids.add(alias, gene)
                 for synonym in row.get("Synonyms", "-").split("|"):
                     if synonym != "-":
                         synonyms[synonym.upper()].add(gene)
+            newest_read = True
         for synonym, genes in synonyms.items():
             if len(genes) == 1 and synonym not in symbols.canonical:
                 symbols.add(synonym, next(iter(genes)))
@@ -409,17 +426,39 @@ def _read_do_terms(path: Path) -> Iterator[tuple[str, list[str], list[str]]]:
         yield term, list(data.get("alt_id", [])), xrefs
 
 
-def _read_sssom(path: Path) -> Iterator[tuple[str, str]]:
-    """(MONDO id, other CURIE) pairs from a SSSOM exact-match file; comment lines (``#``) hold the metadata."""
+def _read_sssom(path: Path, problems: list[str]) -> Iterator[tuple[str, str, str]]:
+    """(MONDO id, other CURIE, MONDO label) from a SSSOM exact-match file; ``#`` lines hold the metadata.
+
+    Rows with another predicate (a broader or narrower match is no identity) are passed over as SSSOM intends.
+    A damaged row (wrong column count, a subject that is no MONDO id, an object that is no CURIE) is skipped,
+    warned about with ``file:line`` and appended to ``problems``.
+    """
     with open_text(path) as fh:
-        lines = (line for line in fh if not line.startswith("#"))
-        reader = csv.DictReader(lines, delimiter="\t")
-        for row in reader:
+        header: list[str] | None = None
+        for line_number, line in enumerate(fh, start=1):
+            if line.startswith("#") or not line.strip():
+                continue
+            values = line.rstrip("\r\n").split("\t")
+            if header is None:
+                header = values
+                continue
+            row = dict(zip(header, values, strict=False))
             if row.get("predicate_id") not in (None, "skos:exactMatch"):
                 continue
             subject, obj = row.get("subject_id") or "", normalise_curie(row.get("object_id") or "")
-            if subject.startswith("MONDO:") and obj:
-                yield subject, obj
+            problem = None
+            if len(values) != len(header):
+                problem = f"expected {len(header)} columns, found {len(values)}"
+            elif not subject.startswith("MONDO:"):
+                problem = f"subject_id {subject!r} is not a MONDO id"
+            elif obj is None:
+                problem = f"object_id {row.get('object_id')!r} is not a CURIE"
+            if problem:
+                message = f"{path}:{line_number}: {problem}; mapping row skipped"
+                log.warning("%s", message)
+                problems.append(message)
+                continue
+            yield subject, obj, row.get("subject_label") or ""
 
 
 def _read_do_xref_report(path: Path) -> Iterator[tuple[str, str]]:
@@ -446,5 +485,9 @@ def _read_gene_info(path: Path) -> Iterator[dict[str, str]]:
             if line.startswith("#"):
                 continue
             values = line.rstrip("\r\n").split("\t")
-            if len(values) >= 3:
-                yield dict(zip(header, values, strict=False))
+            # The genes job warns about (and counts) these same rows; here they must only not become aliases.
+            if len(values) != len(header):
+                continue
+            row = dict(zip(header, values, strict=True))
+            if row.get("tax_id") == "9606" and row.get("GeneID", "").isdigit() and row.get("Symbol") not in ("", "-"):
+                yield row

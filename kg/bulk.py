@@ -8,8 +8,10 @@ writer instead:
    keys already present for each relationship type, in one columnar query each;
 2. creates the new nodes and edges through ArcadeDB's native ``GraphBatch`` API (no Cypher, no
    per-row lookups; endpoints are known record ids);
-3. sends only the rows that already exist through the plain ``MERGE`` statements, which update them
-   exactly as the plain path would.
+3. sends only the rows that already exist *and differ* from what is stored through the plain ``MERGE``
+   statements, which update them exactly as the plain path would. A row whose properties are all stored
+   already (and, for a node, whose source is already in ``sources``) would change nothing, so it is not
+   sent: a re-run, or the resume of a killed run, reads the graph instead of rewriting it.
 
 The result is the same graph as the plain path (tested), and it stays idempotent: a second run finds
 everything present and only updates properties. A killed run resumes without duplicates, because the
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # Edges buffered before GraphBatch flushes; bigger batches amortise the flush, this bounds memory.
 GRAPH_BATCH_EDGES = 200_000
+# Ids per read of stored node properties (the list is a query parameter).
+STORED_READ_CHUNK = 20_000
 
 
 class BulkGraphWriter(GraphWriter):
@@ -46,21 +50,57 @@ class BulkGraphWriter(GraphWriter):
         super().__init__(store, batch_size=batch_size, progress=progress)
         self.database = database
         self._rids: dict[str, dict[str, str]] = {}  # label -> id -> record id, loaded once per label
+        # label -> id -> the sources listing the node, kept current as this writer writes
+        self._sources: dict[str, dict[str, set[str]]] = {}
 
     def _rid_map(self, label: str) -> dict[str, str]:
         if label not in self._rids:
             columns = self.store.columns(
-                f"MATCH (n:{label}) RETURN collect(n.id) AS ids, collect(elementId(n)) AS rids"
+                f"MATCH (n:{label}) RETURN collect(n.id) AS ids, collect(elementId(n)) AS rids, "
+                "collect(coalesce(n.sources, [])) AS sources"
             )
             self._rids[label] = dict(zip(columns["ids"], columns["rids"], strict=True))
+            self._sources[label] = {i: set(s) for i, s in zip(columns["ids"], columns["sources"], strict=True)}
         return self._rids[label]
+
+    def _stored_nodes(self, label: str, ids: list[str]) -> dict[str, dict]:
+        """id -> stored properties of the nodes among ``ids``.
+
+        Measured on the full bundle: one scan of a label reads about 5k nodes/s, a lookup through the id index
+        about 2.6k/s, so a source that re-sends most of a label reads all of it, others look their ids up.
+        """
+        if 2 * len(ids) >= len(self._rid_map(label)):
+            columns = self.store.columns(
+                f"MATCH (n:{label}) RETURN collect(n.id) AS ids, collect(properties(n)) AS props"
+            )
+            return dict(zip(columns["ids"], columns["props"], strict=True))
+        stored: dict[str, dict] = {}
+        for start in range(0, len(ids), STORED_READ_CHUNK):
+            columns = self.store.columns(
+                f"UNWIND $ids AS id MATCH (n:{label} {{id: id}}) "
+                "RETURN collect(n.id) AS ids, collect(properties(n)) AS props",
+                {"ids": ids[start : start + STORED_READ_CHUNK]},
+            )
+            stored.update(zip(columns["ids"], columns["props"], strict=True))
+        return stored
 
     def _write_nodes(self, label: str, rows: list[dict], stats: GroupStats, bar: tqdm) -> None:
         known = self._rid_map(label)
         new = [row for row in rows if row["id"] not in known]
         existing = [row for row in rows if row["id"] in known]
+        listed = self._sources[label]
         if existing:
-            super()._write_nodes(label, existing, stats, bar)
+            # A node its source is not listed on yet will change (the MERGE adds the source), so only the
+            # others, what a re-run sends, are compared with what is stored.
+            changed = [row for row in existing if row["source"] not in listed.get(row["id"], ())]
+            again = [row for row in existing if row["source"] in listed.get(row["id"], ())]
+            stored = self._stored_nodes(label, [row["id"] for row in again]) if again else {}
+            changed += [row for row in again if not _node_unchanged(row, stored.get(row["id"]))]
+            _count_unchanged(len(existing) - len(changed), stats, bar)
+            if changed:
+                super()._write_nodes(label, changed, stats, bar)
+            for row in changed:
+                listed.setdefault(row["id"], set()).add(row["source"])
         for start in range(0, len(new), self.batch_size * 5):
             chunk = new[start : start + self.batch_size * 5]
             properties = [
@@ -77,6 +117,7 @@ class BulkGraphWriter(GraphWriter):
             with self.database.graph_batch(use_wal=True) as batch:
                 rids = batch.create_vertices(label, properties)
             known.update(zip((row["id"] for row in chunk), rids, strict=True))
+            listed.update((row["id"], {row["source"]}) for row in chunk)
             stats.written += len(chunk)
             bar.update(len(chunk))
 
@@ -84,19 +125,24 @@ class BulkGraphWriter(GraphWriter):
         self, rel_type: str, src_label: str, dst_label: str, rows: list[dict], stats: GroupStats, bar: tqdm
     ) -> None:
         sources, targets = self._rid_map(src_label), self._rid_map(dst_label)
-        present = self._existing_edge_keys(rel_type, src_label, dst_label, {row["source"] for row in rows})
-        new, existing = [], []
+        present = self._existing_edges(rel_type, src_label, dst_label, {row["source"] for row in rows})
+        new, changed = [], []
+        unchanged = 0
         for row in rows:
+            key = (row["src"], row["dst"], row["source"])
             if row["src"] not in sources or row["dst"] not in targets:
                 stats.dangling += 1
                 stats.note(f"{row['src']}->{row['dst']} (an endpoint is not in the graph)")
                 bar.update(1)
-            elif (row["src"], row["dst"], row["source"]) in present:
-                existing.append(row)
-            else:
+            elif key not in present:
                 new.append(row)
-        if existing:
-            super()._write_edges(rel_type, src_label, dst_label, existing, stats, bar)
+            elif _props_stored(row["props"], present[key]):
+                unchanged += 1
+            else:
+                changed.append(row)
+        _count_unchanged(unchanged, stats, bar)
+        if changed:
+            super()._write_edges(rel_type, src_label, dst_label, changed, stats, bar)
         if not new:
             return
         self.database.schema.get_or_create_edge_type(rel_type)
@@ -112,15 +158,35 @@ class BulkGraphWriter(GraphWriter):
             stats.written += len(chunk)
             bar.update(len(chunk))
 
-    def _existing_edge_keys(
+    def _existing_edges(
         self, rel_type: str, src_label: str, dst_label: str, sources: set[str]
-    ) -> set[tuple[str, str, str]]:
+    ) -> dict[tuple[str, str, str], dict]:
+        """(src id, dst id, source) -> stored properties, for the edges of these sources already in the graph."""
         columns = self.store.columns(
             f"MATCH (a:{src_label})-[e:{rel_type}]->(b:{dst_label}) WHERE e.source IN $sources "
-            "RETURN collect(a.id) AS src, collect(b.id) AS dst, collect(e.source) AS source",
+            "RETURN collect(a.id) AS src, collect(b.id) AS dst, collect(properties(e)) AS props",
             {"sources": sorted(sources)},
         )
-        return set(zip(columns["src"], columns["dst"], columns["source"], strict=True))
+        return {
+            (src, dst, props.get("source")): props
+            for src, dst, props in zip(columns["src"], columns["dst"], columns["props"], strict=True)
+        }
+
+
+def _props_stored(props: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """Whether ``SET x += props`` would leave ``stored`` as it is (the writer never removes a property)."""
+    return all(key in stored and stored[key] == value for key, value in props.items())
+
+
+def _node_unchanged(row: dict, stored: dict | None) -> bool:
+    """Whether the plain path's node MERGE would change nothing: properties stored, source already listed."""
+    return stored is not None and row["source"] in (stored.get("sources") or []) and _props_stored(row["props"], stored)
+
+
+def _count_unchanged(count: int, stats: GroupStats, bar: tqdm) -> None:
+    # A row the graph already holds as given counts as written: after the write, the graph says what it says.
+    stats.written += count
+    bar.update(count)
 
 
 def writer_for(

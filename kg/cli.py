@@ -1,4 +1,4 @@
-"""The ``pmkg`` command line: ingest | stats | train | evaluate | predict | query | demo."""
+"""The ``pmkg`` command line: ingest | stats | export | train | evaluate | predict | query | demo."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from kg.cli_io import export_app, write_neo4j_import
+
 if TYPE_CHECKING:  # torch and the driver load only when a command needs them, so `pmkg --help` stays fast
     from gnn.train import TrainConfig
     from kg.store import GraphStore
@@ -19,6 +21,7 @@ if TYPE_CHECKING:  # torch and the driver load only when a command needs them, s
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="pmkg: precision-medicine knowledge graph + GNN.")
 predict_app = typer.Typer(no_args_is_help=True, help="Score links with a trained model.")
 app.add_typer(predict_app, name="predict")
+app.add_typer(export_app, name="export")
 console = Console(stderr=True)
 
 GraphOpt = Annotated[
@@ -57,8 +60,13 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-@app.command()
+ingest_app = typer.Typer(help="Ingest upstream sources (default) or patients (`pmkg ingest patients PATH...`).")
+app.add_typer(ingest_app, name="ingest")
+
+
+@ingest_app.callback(invoke_without_command=True)
 def ingest(
+    ctx: typer.Context,
     data_dir: Annotated[
         Path | None, typer.Option(help="Folder with one sub-folder per source (default: the bundled sample).")
     ] = None,
@@ -78,6 +86,10 @@ def ingest(
             "their checksums, resume partial files, and ingest from there.",
         ),
     ] = False,
+    neo4j_import_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write neo4j-admin import CSVs into this folder instead of a graph; prints the command."),
+    ] = None,
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -86,6 +98,8 @@ def ingest(
     Writes ingest-report.json and a readable ingest-report.md beside it: per source, rows read, records
     written, rows skipped (with reasons) and ids left unresolved (with examples).
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
     from ingest.xrefs import Resolver
     from kg.ingest_report import summary_rows, write_reports
@@ -100,6 +114,8 @@ def ingest(
         data_dir, source = SAMPLE_DATA_DIR, source or list(SAMPLE_SOURCES)
     if not data_dir.is_dir():
         raise _fail(f"--data-dir {data_dir} is not a folder")
+    if neo4j_import_dir is not None:
+        return write_neo4j_import(data_dir, source, neo4j_import_dir, report, quiet)
     resolver = Resolver.from_data_dir(data_dir)
     with _store(graph) as store:
         try:
@@ -357,6 +373,10 @@ app.command()(serve)
 from kg.cli_evaluate import evaluate  # noqa: E402  (its own module; registered here)
 
 app.command()(evaluate)
+
+from kg.cli_patients import register as _register_patient_commands  # noqa: E402  (needs the objects above)
+
+_register_patient_commands(app, ingest_app)
 
 
 def main() -> None:

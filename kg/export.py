@@ -40,14 +40,22 @@ class GraphExport:
 # labels, and patient nodes are exported only by the patient pipeline, under pseudonymous ids.
 EXCLUDED_RELATIONSHIPS = frozenset({"PREDICTED_TREATS", "PREDICTED_BENEFIT"})
 EXCLUDED_LABELS = frozenset({"Source", "Patient"})
+# Nodes and edges that only patient ingest created (e.g. a rare variant seen in one patient) are patient data too.
+PATIENT_SOURCE = "pmkg-patients"
 
 
 def node_export_statement(label: str) -> str:
-    return f"MATCH (n:{label}) RETURN collect(n.id) AS ids, collect(coalesce(n.name, n.id)) AS names"
+    return (
+        f"MATCH (n:{label}) WHERE coalesce(n.source, '') <> '{PATIENT_SOURCE}' OR size(coalesce(n.sources, [])) > 1 "
+        "RETURN collect(n.id) AS ids, collect(coalesce(n.name, n.id)) AS names"
+    )
 
 
 def edge_export_statement(rel_type: str, src_label: str, dst_label: str) -> str:
-    return f"MATCH (a:{src_label})-[:{rel_type}]->(b:{dst_label}) RETURN collect(a.id) AS src, collect(b.id) AS dst"
+    return (
+        f"MATCH (a:{src_label})-[r:{rel_type}]->(b:{dst_label}) WHERE coalesce(r.source, '') <> '{PATIENT_SOURCE}' "
+        "RETURN collect(a.id) AS src, collect(b.id) AS dst"
+    )
 
 
 def _positions(sorted_ids: np.ndarray, order: np.ndarray, curies: list[str]) -> np.ndarray:

@@ -725,7 +725,7 @@ cypher-shell -u neo4j -p "$NEO4J_PASSWORD" -d {plan.database} -f {shlex.quote(st
 `./import.sh` runs the same import from this folder (it uses `$NEO4J_HOME/bin/neo4j-admin` when `NEO4J_HOME`
 is set).
 
-## docker compose (this repository's `docker-compose.yml`, image `neo4j:5-community`)
+## docker compose (this repository's `docker-compose.yml`, image `neo4j:5.26-community`)
 
 Run from the folder that holds `docker-compose.yml`. The one-off container shares the service's `neo4j-data`
 volume (`/data`), mounts this folder read-only at `{DOCKER_IMPORT_DIR}`, and the image's entrypoint runs

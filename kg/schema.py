@@ -36,7 +36,11 @@ LABELS: dict[str, LabelSpec] = {
     spec.name: spec
     for spec in (
         _label("Gene", ("NCBIGene", "HGNC"), "A human gene; canonical id NCBIGene"),
-        _label("Variant", ("dbSNP", "CLINVAR", "PHARMGKB"), "A sequence variant; dbSNP rs id where known"),
+        _label(
+            "Variant",
+            ("dbSNP", "CLINVAR", "PHARMGKB", "PMKG.VARIANT"),
+            "A sequence variant; dbSNP rs id where known, else PMKG.VARIANT:<assembly>-<chrom>-<pos>-<ref>-<alt>",
+        ),
         _label(
             "Drug",
             ("DRUGBANK", "CHEMBL.COMPOUND", "DRUGCENTRAL", "MESH", "UMLS", "PHARMGKB"),
@@ -112,7 +116,13 @@ RELATIONSHIPS: dict[str, RelSpec] = {
             ("SequenceFeature", "SequenceFeature"),
         ),
         _rel("PART_OF", "Ontology part_of", ("GOTerm", "GOTerm"), ("Anatomy", "Anatomy")),
-        _rel("HAS_PHENOTYPE", "Disease or patient has a phenotype", ("Disease", "Phenotype"), ("Patient", "Phenotype")),
+        _rel(
+            "HAS_PHENOTYPE",
+            "Disease or patient has a phenotype (a patient's may be 'excluded'; symptoms are Hetionet MeSH terms)",
+            ("Disease", "Phenotype"),
+            ("Patient", "Phenotype"),
+            ("Patient", "Symptom"),
+        ),
         _rel("IN_GENE", "Variant lies in a gene", ("Variant", "Gene")),
         _rel("HAS_CONSEQUENCE", "Variant consequence", ("Variant", "SequenceFeature")),
         _rel("HAS_VARIANT_TYPE", "Variant class (SNV, deletion, ...) as an SO term", ("Variant", "SequenceFeature")),
@@ -120,6 +130,7 @@ RELATIONSHIPS: dict[str, RelSpec] = {
         _rel("HAS_DIAGNOSIS", "Patient diagnosis", ("Patient", "Disease")),
         _rel("CARRIES", "Patient carries a variant (with zygosity)", ("Patient", "Variant")),
         _rel("HAS_DIPLOTYPE", "Patient's star-allele diplotype for a gene", ("Patient", "Gene")),
+        _rel("HAS_PGX_RECOMMENDATION", "CPIC/DPWG recommendation for the patient's genotype", ("Patient", "Drug")),
         _rel("PREDICTED_TREATS", "Model prediction: repurposing candidate", ("Drug", "Disease")),
         _rel("PREDICTED_BENEFIT", "Model prediction: drug suits patient", ("Patient", "Drug")),
     )

@@ -1,8 +1,9 @@
 """The service's one adapter to a trained model: the rest of ``service/`` sees only :class:`ServingModel`.
 
 :func:`load_serving_model` runs once at start-up. It reads the model directory (``gnn.artifacts``),
-rebuilds the model's message-passing graph from one export of the graph, scores every Drug x Disease pair
-in one matrix product, and keeps the score matrix, the calibration, the known indications, ids, names and
+rebuilds the model's message-passing graph from one export of the graph, scores every candidate drug
+(``gnn.candidates``: drugs with an edge besides an indication) against every Disease in one matrix
+product, and keeps the score matrix, the calibration, the known indications, ids, names and
 ``model_version``. A request then only indexes into memory: a candidates call is one partial sort of one
 column, a batch of pairs one vectorised comparison per pair against its disease's column.
 
@@ -33,8 +34,8 @@ class UnknownNode(LookupError):
 
     def __init__(self, label: str, curie: str, model_version: str) -> None:
         super().__init__(
-            f"{label} {curie} is not in the graph that model {model_version} scores; check the id, "
-            "or ingest it and retrain"
+            f"{label} {curie} is not in the graph model {model_version} scores (or, for a drug, has no edge besides "
+            "an indication, so it is not a candidate); check the id, or ingest it and retrain"
         )
         self.label = label
         self.curie = curie
@@ -46,7 +47,7 @@ class PairScore:
     disease: str
     score: float  # DistMult logit
     probability: float | None  # calibrated (Platt) at the real prevalence; None without calibration.json
-    rank: int  # the drug's rank among all drugs for this disease (1 = best; ties by id order)
+    rank: int  # the drug's rank among all candidate drugs for this disease (1 = best; ties by id order)
     known: bool  # an existing TREATS edge (indication) in the graph
 
 
@@ -111,8 +112,8 @@ class ServingModel:
     ) -> list[PairScore]:
         """The ``k`` diseases with the highest score (and so probability) for ``drug``.
 
-        ``by_rank`` orders them instead by the drug's rank among all drugs for each disease (ties: higher score
-        first): the diseases for which this drug stands out, rather than those most often treated at all.
+        ``by_rank`` orders them instead by the drug's rank among all candidate drugs for each disease (ties:
+        higher score first): the diseases for which this drug stands out, rather than those most often treated at all.
         """
         i = self.drug_index(drug)
         eligible = None if include_known else ~self._known[i]
@@ -144,7 +145,7 @@ class ServingModel:
         return results  # type: ignore[return-value]
 
     def _ranks(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Rank of drug ``rows[p]`` among all drugs for disease ``cols[p]``: as a stable descending sort would."""
+        """Rank of drug ``rows[p]`` among the candidate drugs for disease ``cols[p]``, as a stable sort would give."""
         values = self._scores[rows, cols]
         competitors = self._scores[:, cols]  # (drugs, pairs)
         better = (competitors > values).sum(axis=0)
@@ -193,8 +194,9 @@ def load_serving_model(model_dir: str | Path, store: GraphStore) -> ServingModel
     """
     from gnn import TARGET
     from gnn.artifacts import load_model
-    from gnn.calibration import PlattScaling
-    from gnn.predict import score_all_pairs
+    from gnn.calibration import calibration_from_dict
+    from gnn.candidates import prediction_candidates
+    from gnn.predict import score_candidates
     from kg.export import export_graph
 
     t0 = time.perf_counter()
@@ -214,10 +216,12 @@ def load_serving_model(model_dir: str | Path, store: GraphStore) -> ServingModel
         data = loaded.graph(export, strict=False)
         same_graph = False
         log.warning("model %s: the graph's edges changed since training; scoring today's graph", loaded.model_version)
-    scores = score_all_pairs(loaded.model, data)
+    # The same pairs as `pmkg predict --diseases all`: candidate drugs x every disease, so ranks agree.
+    cands = prediction_candidates(export, TARGET, "all")
+    scores = score_candidates(loaded.model, data, cands)
     calibration_file = model_dir / "calibration.json"
     calibration = (
-        PlattScaling(**json.loads(calibration_file.read_text())) if calibration_file.is_file() else None
+        calibration_from_dict(json.loads(calibration_file.read_text())) if calibration_file.is_file() else None
     )
     drug_label, _, disease_label = TARGET
     names = {
@@ -225,13 +229,13 @@ def load_serving_model(model_dir: str | Path, store: GraphStore) -> ServingModel
         for label in (drug_label, disease_label)
         for curie, name in zip(export.node_ids[label], export.node_names.get(label, []), strict=False)
     }
-    empty = np.zeros((2, 0), dtype=np.int64)
+    known, _ = cands.restrict(export.edges.get(TARGET, np.zeros((2, 0), dtype=np.int64)))
     model = ServingModel(
         model_version=loaded.model_version,
-        drug_ids=export.node_ids[drug_label],
-        disease_ids=export.node_ids[disease_label],
+        drug_ids=[export.node_ids[drug_label][i] for i in cands.src],
+        disease_ids=[export.node_ids[disease_label][j] for j in cands.dst],
         scores=scores,
-        known_pairs=export.edges.get(TARGET, empty),
+        known_pairs=known,
         calibration=calibration,
         names=names,
         details={"graph_matches_training": same_graph, "model_dir": str(model_dir)},

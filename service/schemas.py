@@ -30,7 +30,7 @@ class ErrorBody(BaseModel):
 
 
 class Candidate(BaseModel):
-    rank: int = Field(description="Rank among all drugs for this disease (1 = best).")
+    rank: int = Field(description="Rank among all candidate drugs for this disease (1 = best).")
     drug_id: str
     drug_name: str | None
     score: float = Field(description="Model logit (DistMult).")
@@ -50,7 +50,7 @@ class DiseaseScore(BaseModel):
     disease_name: str | None
     score: float
     probability: Probability
-    rank: int = Field(description="This drug's rank among all drugs for the disease (1 = best).")
+    rank: int = Field(description="This drug's rank among all candidate drugs for the disease (1 = best).")
     known: bool
 
 

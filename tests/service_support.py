@@ -32,7 +32,7 @@ FEW_EPOCHS = TrainConfig(epochs=4, hidden=16, patience=10, threads=1, seed=0)
 class TrainedForService:
     model_dir: Path
     model: ServingModel
-    tsv_rows: list[dict[str, str]]  # every pair, as `pmkg predict repurposing --all` wrote it
+    tsv_rows: list[dict[str, str]]  # every pair, as `pmkg predict repurposing --all --diseases all` wrote it
 
 
 _cache: dict[str, TrainedForService] = {}
@@ -43,7 +43,7 @@ def trained_for_service(store: GraphStore, tmp_path_factory: pytest.TempPathFact
         models = tmp_path_factory.mktemp("service-models")
         outcome = train_from_graph(store, FEW_EPOCHS, models, progress=False)
         tsv = models / "all-pairs.tsv"
-        predict_repurposing(store, outcome.model_dir, top_k=5, out_tsv=tsv, progress=False)
+        predict_repurposing(store, outcome.model_dir, top_k=5, out_tsv=tsv, progress=False, diseases="all")
         with open(tsv) as fh:
             rows = list(csv.DictReader(fh, delimiter="\t"))
         _cache["trained"] = TrainedForService(outcome.model_dir, load_serving_model(outcome.model_dir, store), rows)

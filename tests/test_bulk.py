@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from ingest import hetionet
+from ingest import hetionet, pharmacotherapydb
 from kg.bulk import BulkGraphWriter, writer_for
 from kg.load import ingest_sources
-from kg.store import GraphStore
+from kg.store import GraphStore, record_statements
 from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
 
@@ -85,3 +87,27 @@ def test_bulk_writer_reports_dangling_edges(bulk_store):
     stats = report.edges["Drug-TREATS-Disease"]
     assert (stats.written, stats.dangling) == (0, 1)
     assert "DRUGBANK:DB99999" in report.problems()[0]
+
+
+def test_a_rerun_merges_only_the_records_that_changed(bulk_store):
+    result = pharmacotherapydb.run(FIXTURES)
+    writer = writer_for(bulk_store, progress=False)
+    with record_statements() as sent:
+        report = writer.write(result.nodes, result.edges, what="pharmacotherapydb again")
+    assert not [s.query for s in sent if "MERGE" in s.query], "an unchanged re-run reads, it does not rewrite"
+    assert not report.problems() and report.edges["Drug-TREATS-Disease"].written == 306
+
+    edge = next(e for e in result.edges if e.type == "TREATS")
+    node = next(n for n in result.nodes if n.label == "Disease")
+    moved_edge = dataclasses.replace(edge, props={**edge.props, "n_curators": 99})
+    renamed = dataclasses.replace(node, props={**node.props, "name": "renamed by a newer release"})
+    with record_statements() as sent:
+        writer.write([renamed], [moved_edge], what="one changed node and edge")
+    assert len([s for s in sent if "MERGE" in s.query]) == 2
+    assert bulk_store.run("MATCH (d:Disease {id: $id}) RETURN d.name AS name", {"id": node.id}) == [
+        {"name": "renamed by a newer release"}
+    ]
+    count = "MATCH (:Drug)-[e:TREATS {n_curators: 99}]->(:Disease) RETURN count(e) AS n"
+    assert bulk_store.run(count) == [{"n": 1}]
+    writer.write([node], [edge], what="the fixture's values again")  # leave the module's graph as it was
+    assert bulk_store.run(count) == [{"n": 0}]

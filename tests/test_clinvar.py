@@ -213,11 +213,26 @@ def test_fixture_mapping_files_resolve_conditions():
     assert ("dbSNP:rs121909219", "NCBIGene:5728") in {(e.src, e.dst) for e in resolved.edges if e.type == "IN_GENE"}
 
 
+def test_mondo_only_diseases_get_a_node_named_by_mondo():
+    # MONDO has no DOID for these, so no other source makes their node; without one, the edges would dangle.
+    resolved = clinvar.run(FIXTURES, Resolver.from_data_dir(FIXTURES))
+    diseases = {n.id: n.props for n in resolved.nodes if n.label == "Disease"}
+    targets = {e.dst for e in resolved.edges if e.type == "ASSOCIATED_WITH" and not e.dst.startswith("DOID:")}
+    assert len(targets) >= 5 and set(diseases) == targets
+    assert all(props["source"] == "clinvar" and props["name"] for props in diseases.values())
+    hereditary_cancer = diseases["MONDO:0015356"]  # named by MONDO's label from the fixture's mapping files
+    assert hereditary_cancer["name"] == "hereditary neoplastic syndrome"
+    assert hereditary_cancer["clinvar_condition_names"] == ["Hereditary cancer-predisposing syndrome"]
+    assert diseases["MONDO:0005434"]["clinvar_condition_ids"] == ["UMLS:C0349506"]
+
+
 def test_records_land_in_the_graph_and_rewriting_changes_nothing(store, ingest_outcomes):
     resolved = clinvar.run(FIXTURES, Resolver.from_data_dir(FIXTURES))
     writer = GraphWriter(store, progress=False)
     report = writer.write(resolved.nodes, resolved.edges, what="clinvar")
-    assert report.nodes["Variant"].invalid == 0 and report.nodes["Variant"].written == len(resolved.nodes)
+    variants = [n for n in resolved.nodes if n.label == "Variant"]
+    assert report.nodes["Variant"].invalid == 0 and report.nodes["Variant"].written == len(variants)
+    assert not report.problems(), "every edge lands: MONDO-only diseases come with their node"
     counts = (
         "MATCH (v:Variant) WHERE 'clinvar' IN v.sources WITH count(v) AS variants "
         "OPTIONAL MATCH (:Variant)-[r:ASSOCIATED_WITH {source: 'clinvar'}]->(:Disease) "
@@ -226,7 +241,7 @@ def test_records_land_in_the_graph_and_rewriting_changes_nothing(store, ingest_o
         "RETURN variants, links, count(g) AS genes"
     )
     before = store.run(counts)
-    assert before[0]["variants"] == len(resolved.nodes)
+    assert before[0]["variants"] == len(variants)
     assert before[0]["links"] >= 2 and before[0]["genes"] >= 1
     breast = store.run(
         "MATCH (v:Variant {id: 'dbSNP:rs121909219'})-[r:ASSOCIATED_WITH]->(d:Disease {id: 'DOID:1612'}) "

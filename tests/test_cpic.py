@@ -41,8 +41,8 @@ def edge(result, gene, drug):
 
 
 def test_pharmacogenes_get_only_pharmacogenomic_properties(result):
-    genes = {n.id: n.props for n in result.nodes}
-    assert all(n.label == "Gene" for n in result.nodes) and len(genes) == 9
+    genes = {n.id: n.props for n in result.nodes if n.label == "Gene"}
+    assert len(genes) == 9
     cyp2c19 = genes["NCBIGene:1557"]
     assert cyp2c19["pharmacogene"] is True
     assert (cyp2c19["cpic_chromosome"], cyp2c19["cpic_hgnc_id"], cyp2c19["cpic_pharmgkb_id"]) == (
@@ -55,6 +55,37 @@ def test_pharmacogenes_get_only_pharmacogenomic_properties(result):
     assert genes["NCBIGene:10599"]["cpic_guideline_sources"] == []  # SLCO1B1: no guideline in the fixture
     assert genes["NCBIGene:4549"]["cpic_chromosome"] == "chrM"  # MT-RNR1 by its NCBI id
     assert not {"name", "symbol", "xrefs"} & {key for props in genes.values() for key in props}
+
+
+def test_drugs_no_other_source_lists_get_a_node_from_the_drug_table(result):
+    # These tables have no DrugCentral drugs: every drug of an edge needs this job's node, or its edges dangle.
+    drugs = {n.id: n.props for n in result.nodes if n.label == "Drug"}
+    assert set(drugs) == {e.dst for e in result.edges}
+    clopidogrel = drugs["DRUGBANK:DB00758"]
+    assert (clopidogrel["name"], clopidogrel["pharmgkb_id"]) == ("clopidogrel", "PA449053")
+    assert clopidogrel["xrefs"] == ["PHARMGKB.DRUG:PA449053", "RXNORM:32968"]
+    assert drugs["DRUGBANK:DB00798"]["name"] == "gentamicin"  # newer than drug.tsv: the guideline's name
+    # A drug DrugCentral lists is the drugcentral job's node: no second name is written over its own.
+    known = Resolver.from_tables(genes=GENES, drug_names=DRUG_NAMES, drugs={"DRUGBANK:DB00758": "DRUGBANK:DB00758"})
+    with_drugcentral = cpic.run(FIXTURES, known)
+    assert "DRUGBANK:DB00758" not in {n.id for n in with_drugcentral.nodes if n.label == "Drug"}
+    assert len([n for n in with_drugcentral.nodes if n.label == "Drug"]) == len(drugs) - 1
+
+
+def test_the_upstream_seed_sql_reads_like_its_tsv_extracts(result, tmp_path):
+    # Upstream publishes only V2__initial_data.sql (what --download fetches); gene.tsv/drug.tsv are cut from it.
+    shutil.copytree(FIXTURES / "cpic", tmp_path / "cpic")
+    for extract in ("gene.tsv", "drug.tsv"):
+        (tmp_path / "cpic/cpic-data" / extract).unlink()
+    from_sql = cpic.run(tmp_path, Resolver.from_tables(genes=GENES, drug_names=DRUG_NAMES))
+    assert sorted(map(repr, from_sql.nodes)) == sorted(map(repr, result.nodes))
+    assert sorted(map(repr, from_sql.edges)) == sorted(map(repr, result.edges))
+    assert from_sql.skipped == result.skipped
+    assert "V2__initial_data.sql:21: expected 10 columns, found 3" in "\n".join(from_sql.warnings)
+    sql = tmp_path / "cpic/cpic-data/V2__initial_data.sql"
+    sql.write_text(sql.read_text().rsplit("\\.", 1)[0])  # cut before the gene block's end
+    with pytest.raises(IngestError, match=r"V2__initial_data.sql: the COPY gene block has no closing"):
+        cpic.run(tmp_path, Resolver.from_tables())
 
 
 def test_copy_text_format_is_decoded():
@@ -219,7 +250,7 @@ def test_guidelines_land_in_the_graph_and_a_rewrite_changes_nothing(store, inges
         "OPTIONAL MATCH (:Gene)-[r:AFFECTS_RESPONSE_TO {source: 'cpic'}]->(:Drug) RETURN genes, count(r) AS edges"
     )
     before = store.run(counts)
-    assert before[0]["genes"] == len(records.nodes) and before[0]["edges"] >= 1
+    assert before[0]["genes"] == len([n for n in records.nodes if n.label == "Gene"]) and before[0]["edges"] >= 1
     # CYP2C19 and clopidogrel are in the Hetionet fixture, so this edge always lands.
     pair = store.run(
         "MATCH (:Gene {id: $gene})-[r:AFFECTS_RESPONSE_TO {source: 'cpic'}]->(:Drug {id: $drug}) "

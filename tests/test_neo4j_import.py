@@ -118,7 +118,7 @@ def _props(row: dict[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:
 def _fixture_records() -> tuple[list[NodeRecord], list[EdgeRecord]]:
     """The three fixture sources in registry order, each followed by its Source node, as ``ingest_sources`` writes."""
     nodes, edges = [], []
-    for job in (hetionet, disease_ontology, pharmacotherapydb):
+    for job in (disease_ontology, hetionet, pharmacotherapydb):
         result = job.run(FIXTURES)
         nodes += [*result.nodes, result.source_node()]
         edges += result.edges
@@ -172,8 +172,8 @@ def test_values_of_real_rows_round_trip(plan, records):
     assert breast["alt_ids"] == ["DOID:1648", "DOID:4241"]
     assert breast["definition"] == "A thoracic cancer that originates in the mammary gland."
     # The first source to emit a node owns its provenance; every source that did is listed.
-    assert (breast["source"], breast["source_version"]) == ("hetionet", "v1.0")
-    assert breast["sources"] == ["hetionet", "disease-ontology", "pharmacotherapydb"]
+    assert (breast["source"], breast["source_version"]) == ("disease-ontology", "2016-09-01")
+    assert breast["sources"] == ["disease-ontology", "hetionet", "pharmacotherapydb"]
     treats = {(r[":START_ID"], r[":END_ID"]): r for r in read_rows(_file(plan, "Drug-TREATS-Disease"))}
     aspirin = treats[("DRUGBANK:DB00945", "DOID:3393")]
     assert (aspirin["category"], aspirin["n_curators"], aspirin["n_resources"]) == ("DM", 3, 2)
@@ -383,9 +383,9 @@ def test_import_sources_runs_the_jobs_like_the_live_ingest(plan, tmp_path):
     fixture_plan, outcomes = import_sources(
         FIXTURES, tmp_path / "all", ["hetionet", "disease-ontology", "pharmacotherapydb"], progress=False
     )
-    assert [(o.name, o.ok) for o in outcomes] == [
-        ("hetionet", True),
+    assert [(o.name, o.ok) for o in outcomes] == [  # registry order, whatever order they are asked in
         ("disease-ontology", True),
+        ("hetionet", True),
         ("pharmacotherapydb", True),
     ]
     assert fixture_plan.rows == plan.rows

@@ -5,6 +5,8 @@ Run from the repository root:  python tools/cut_test_fixtures.py --data-dir ../s
 Real rows: the PharmacotherapyDB indications of a fixed set of diseases, and the Hetionet edges that touch
 those drugs and diseases (at most ``PER_METAEDGE`` per metaedge), plus the nodes they reference. The rows
 marked ``# malformed`` below are appended on purpose, one per kind of damage the jobs must survive.
+
+The other sources' fixtures have their own cutters in ``tools/fixtures/`` (see the README there for the order).
 """
 
 from __future__ import annotations
@@ -50,39 +52,6 @@ BAD_INDICATION_ROWS = [
 ]
 
 
-BAD_DO_TERMS = """[Term]
-id: DOID:9999901
-is_a: DOID:9999999 ! a parent that is not in the file
-
-[Term]
-id: DOID:9999902
-name: retired fixture disease
-is_obsolete: true
-"""
-
-
-def cut_disease_ontology(obo: Path, out: Path, keep: list[str]) -> int:
-    """Real term stanzas of ``keep`` and all their ancestors, then ``BAD_DO_TERMS``."""
-    text = obo.read_text(encoding="utf-8")
-    header, _, body = text.partition("[Term]")
-    stanzas = {}
-    for block in ("[Term]" + body).split("\n\n"):
-        if block.startswith("[Term]"):
-            term_id = next(line[4:] for line in block.splitlines() if line.startswith("id: "))
-            stanzas[term_id] = block
-    wanted, todo = set(), list(keep)
-    while todo:
-        term = todo.pop()
-        if term in wanted or term not in stanzas:
-            continue
-        wanted.add(term)
-        todo.extend(line[6:].split(" ")[0] for line in stanzas[term].splitlines() if line.startswith("is_a: "))
-    kept = [stanzas[t] for t in stanzas if t in wanted]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "doid.obo").write_text(header + "\n\n".join(kept) + "\n\n" + BAD_DO_TERMS, encoding="utf-8")
-    return len(kept)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
@@ -115,13 +84,8 @@ def main() -> None:
         node_header = "\t".join(next(reader)) + "\n"
         nodes = ["\t".join(r) + "\n" for r in reader if r[0] in referenced or r[0] in focus]
     (out_het / "hetionet-v1.0-nodes.tsv").write_text(node_header + "".join(nodes) + "\n".join(BAD_NODE_ROWS) + "\n")
-    n_terms = cut_disease_ontology(
-        args.data_dir / "disease-ontology" / "doid_2016-09-01.obo", args.out / "disease-ontology", DISEASES
-    )
-    print(
-        f"{len(rows)} indications, {len(edges)} edges, {len(nodes)} nodes, {n_terms} DO terms (+ malformed rows) "
-        f"-> {args.out}"
-    )
+    print(f"{len(rows)} indications, {len(edges)} edges, {len(nodes)} nodes (+ malformed rows) -> {args.out}")
+    print("the Disease Ontology fixture (these diseases and the wanted ones): tools/fixtures/cut_disease_ontology.py")
 
 
 if __name__ == "__main__":

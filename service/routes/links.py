@@ -71,7 +71,7 @@ async def drug_diseases(
         Literal["score", "rank"],
         Query(
             description="score: highest score (= probability) first; rank: the diseases for which this drug ranks "
-            "highest among all drugs first."
+            "highest among all candidate drugs first."
         ),
     ] = "score",
 ) -> DrugDiseasesResponse:

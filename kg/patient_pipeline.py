@@ -1,0 +1,123 @@
+"""The drug-patient model's steps: export, train and evaluate, save, write ``PREDICTED_BENEFIT`` back.
+
+``gnn`` never sees the driver: this module asks :mod:`kg.export` and :mod:`kg.patients` for arrays and hands
+scores to :func:`kg.patients.write_predicted_benefit`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kg.export import GraphExport, export_graph
+from kg.patients import CohortExport, PredictedBenefit, export_cohort, write_predicted_benefit
+from kg.store import GraphStore
+
+if TYPE_CHECKING:
+    from gnn.patient_artifacts import LoadedPatientModel
+    from gnn.patient_train import PatientTrainConfig
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATIENT_MODELS = Path("pmkg-data/patient-models")
+_LATEST = "LATEST"
+
+
+def latest_patient_model(models_dir: Path = DEFAULT_PATIENT_MODELS) -> Path:
+    pointer = models_dir / _LATEST
+    if not pointer.is_file():
+        raise FileNotFoundError(
+            f"no drug-patient model in {models_dir}: run `pmkg patients train` first, or pass --model"
+        )
+    return models_dir / pointer.read_text().strip()
+
+
+@dataclass
+class PatientTrainOutcome:
+    model_dir: Path
+    model_version: str
+    metrics: dict
+    patients: int
+    epochs_run: int
+    best_epoch: int
+    seconds_per_epoch: float
+    seconds_total: float
+    export_seconds: float
+
+
+def train_patients_from_graph(
+    store: GraphStore,
+    config: PatientTrainConfig,
+    models_dir: Path = DEFAULT_PATIENT_MODELS,
+    synthetic: bool = True,
+    progress: bool = True,
+) -> PatientTrainOutcome:
+    """Export the knowledge graph and one cohort (synthetic by default), train, evaluate, save the model."""
+    from gnn.patient_artifacts import save_patient_model
+    from gnn.patient_train import train_patient_model
+
+    t0 = time.perf_counter()
+    export = export_graph(store, progress=progress)
+    cohort = export_cohort(store, synthetic)
+    export_seconds = time.perf_counter() - t0
+    if not cohort.patients:
+        kind = "synthetic" if synthetic else "real"
+        raise ValueError(f"the graph has no {kind} patients: run `pmkg cohort synth` and `pmkg ingest patients`")
+    result = train_patient_model(export, cohort, config, progress=progress)
+    model_dir = save_patient_model(result, models_dir, export.node_names)
+    (models_dir / _LATEST).write_text(model_dir.name)
+    version = model_dir.name
+    log.info("drug-patient model %s trained on %d patients", version, len(cohort.patients))
+    return PatientTrainOutcome(
+        model_dir, version, result.metrics, len(cohort.patients), len(result.history), result.best_epoch,
+        result.seconds_per_epoch, result.seconds_total, export_seconds,
+    )  # fmt: skip
+
+
+def pgx_flag_text(body: str, action: str, classification: str) -> str:
+    """``'CPIC: avoid (Strong)'``: the short form written on PREDICTED_BENEFIT.pgx_flags."""
+    return f"{body or 'PGx'}: {action}" + (f" ({classification})" if classification else "")
+
+
+def score_cohort(loaded: LoadedPatientModel, cohort: CohortExport) -> tuple[np.ndarray, list[str], dict[str, int]]:
+    """Logits ``(P, D)`` for every patient of ``cohort`` (rows in ``cohort.patients`` order)."""
+    from gnn.patient_data import build_inputs
+    from gnn.patient_train import score_inputs
+
+    shell = GraphExport(node_ids=loaded.node_ids)
+    inputs, _, dropped = build_inputs(cohort, shell, loaded.vocabulary)
+    return score_inputs(loaded.model, loaded.embeddings, inputs), inputs.patients, dropped
+
+
+def predict_patients(
+    store: GraphStore, model_dir: Path, top_k: int = 10, synthetic: bool = True, write_back: bool = True
+) -> tuple[int, int, str]:
+    """Score every patient of one cohort; write the top ``k`` as ``PREDICTED_BENEFIT``. Returns (patients, edges,
+    model_version)."""
+    from gnn.patient_artifacts import load_patient_model, top_k_rows
+
+    loaded = load_patient_model(model_dir)
+    cohort = export_cohort(store, synthetic)
+    if not cohort.patients:
+        return 0, 0, loaded.model_version
+    scores, patients, _ = score_cohort(loaded, cohort)
+    probabilities = loaded.calibration.probability(scores)
+    flags: dict[tuple[str, str], list[str]] = {}
+    for pid, drug, _, action, body, classification in cohort.pgx:
+        flags.setdefault((pid, drug), []).append(pgx_flag_text(body, action, classification))
+    drugs = loaded.node_ids["Drug"]
+    links = []
+    for row, cols in enumerate(top_k_rows(scores, top_k)):
+        for rank, col in enumerate(cols, start=1):
+            pid, drug = patients[row], drugs[col]
+            links.append(
+                PredictedBenefit(pid, drug, float(scores[row, col]), float(probabilities[row, col]), rank,
+                                 flags.get((pid, drug), []))
+            )  # fmt: skip
+    written = write_predicted_benefit(store, links, loaded.model_version) if write_back else 0
+    return len(patients), written, loaded.model_version

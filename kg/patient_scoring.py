@@ -1,0 +1,210 @@
+"""Score ONE patient, given as a Phenopacket v2 dict (and optionally VCF text), without storing anything.
+
+This is the entry point for services (issue F's HTTP API)::
+
+    from kg.patient_scoring import PatientScorer, score_patient
+
+    scorer = PatientScorer.load(model_dir, data_dir)          # once: weights, graph embeddings, CPIC tables
+    result = score_patient(phenopacket_dict, vcf_text, scorer=scorer, top_k=10)
+    result.to_dict()                                           # JSON-safe
+
+The patient goes through exactly the ingest path (:class:`ingest.patients.PatientRecordBuilder`: validation,
+id resolution, star-allele calling, CPIC/DPWG recommendations), then through the same cohort semantics as the
+graph export (:func:`kg.patients.cohort_from_records`), and is scored inductively by the trained drug-patient
+model from its saved graph embeddings. Nothing is written to the graph or to disk, and nothing is logged but
+counts. Invalid input raises :class:`PatientInputError` (a ``ValueError``) whose message names the field.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class PatientInputError(ValueError):
+    """The phenopacket or VCF cannot be used; the message names the field or line, never a value."""
+
+
+@dataclass
+class RankedDrug:
+    rank: int
+    drug_id: str
+    drug_name: str
+    score: float
+    probability: float
+    pgx_flags: list[str]  # e.g. ['CPIC: avoid (Strong)']
+    recommendations: list[dict[str, Any]] = field(default_factory=list)  # body, action, classification, text
+
+
+@dataclass
+class PatientScore:
+    model_version: str
+    drugs: list[RankedDrug]
+    differential: list[dict[str, Any]]  # top candidate diseases: id, name, probability
+    pgx: dict[str, dict[str, Any]]  # gene -> diplotype, phenotype, lookup key
+    unmapped: dict[str, int]  # patient terms the model's graph does not know, by relation
+    used_diagnosis: bool
+    milliseconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class PatientScorer:
+    """A loaded drug-patient model plus the CPIC/PharmCAT tables and the id resolver (load once, reuse)."""
+
+    def __init__(self, loaded, pgx, resolver, gene_ids: dict[str, str]):
+        self.loaded = loaded
+        self.pgx = pgx
+        self.resolver = resolver
+        self.gene_ids = gene_ids
+        self._disease_ids = None
+
+    @classmethod
+    def load(cls, model_dir: Path, data_dir: Path | None = None) -> PatientScorer:
+        """``model_dir`` from ``pmkg patients train``; ``data_dir`` holds ``cpic/`` (needed to read VCFs) and
+        the mapping sources that resolve OMIM/Orphanet/MONDO to DOID."""
+        from gnn.patient_artifacts import load_patient_model
+        from ingest.xrefs import Resolver
+
+        loaded = load_patient_model(model_dir)
+        resolver = Resolver.from_data_dir(data_dir) if data_dir else Resolver(None)
+        pgx, gene_ids = None, {}
+        if data_dir is not None and (data_dir / "cpic").is_dir():
+            from ingest.cpic import pharmacogene_ids
+            from ingest.pgx import PgxKnowledge
+
+            pgx = PgxKnowledge.load(data_dir, resolver)
+            gene_ids = pharmacogene_ids(data_dir, resolver)
+        scorer = cls(loaded, pgx, resolver, gene_ids)
+        resolver.disease("DOID:4")  # build the alias tables now, not on the first request
+        return scorer
+
+    @property
+    def model_version(self) -> str:
+        return self.loaded.model_version
+
+
+def score_patient(
+    phenopacket: dict,
+    vcf_text: str | None = None,
+    *,
+    scorer: PatientScorer,
+    top_k: int = 10,
+    use_diagnosis: bool = True,
+    absent_as_reference: bool = False,
+) -> PatientScore:
+    """Rank every drug for one patient (best first) with PGx flags; see the module docstring.
+
+    ``use_diagnosis=False`` scores from phenotypes, variants and genotype only, as if the diagnosis were unknown.
+    ``absent_as_reference`` treats pharmacogene positions missing from the VCF as homozygous reference.
+    """
+    from gnn.patient_data import DIAGNOSIS, build_inputs
+    from gnn.patient_train import score_inputs
+    from ingest.patients import PatientIngestOptions, PatientRecordBuilder, Pseudonymiser
+    from ingest.phenopackets import PhenopacketError, parse_phenopacket
+    from ingest.vcf import VcfError, parse_vcf_text
+    from kg.export import GraphExport
+    from kg.patients import cohort_from_records
+
+    t0 = time.perf_counter()
+    try:
+        packet = parse_phenopacket(phenopacket, "phenopacket")
+    except PhenopacketError as exc:
+        raise PatientInputError(str(exc)) from None
+    genotypes = None
+    if vcf_text:
+        if scorer.pgx is None:
+            raise PatientInputError("this scorer was loaded without cpic/ data, so it cannot read a VCF")
+        wanted = {p.key for d in scorer.pgx.definitions.values() for p in d.positions}
+        try:
+            vcf = parse_vcf_text(vcf_text, "vcf", keep=lambda chrom, pos: (chrom, pos) in wanted)
+        except VcfError as exc:
+            raise PatientInputError(str(exc)) from None
+        sample = next((s for s in (*packet.vcf_samples, packet.id) if s in vcf.samples), None)
+        if sample is None and len(vcf.samples) == 1:
+            sample = vcf.samples[0]
+        if sample is None:
+            raise PatientInputError(
+                f"vcf: {len(vcf.samples)} samples and none is named by the phenopacket (its id, or "
+                "files[].individualToFileIdentifiers); send a single-sample VCF or name the sample"
+            )
+        genotypes = vcf.genotypes_of(sample)
+    options = PatientIngestOptions(absent_as_reference=absent_as_reference)
+    # A throwaway key: the pseudonym never leaves this function.
+    builder = PatientRecordBuilder(
+        scorer.resolver, Pseudonymiser(secrets.token_bytes(32)), scorer.pgx, scorer.gene_ids, options, packet.synthetic
+    )
+    builder.add_patient(packet.id, packet, genotypes)
+    records = builder.result
+    cohort = cohort_from_records(records.nodes, records.edges, packet.synthetic)
+    loaded = scorer.loaded
+    inputs, _, unmapped = build_inputs(cohort, GraphExport(node_ids=loaded.node_ids), loaded.vocabulary)
+    used_diagnosis = use_diagnosis and inputs.relations[DIAGNOSIS].size > 0
+    if not use_diagnosis:
+        inputs = inputs.without(DIAGNOSIS)
+    scores = score_inputs(loaded.model, loaded.embeddings, inputs)[0]
+    probabilities = loaded.calibration.probability(scores)
+    order = np.argsort(-scores, kind="stable")[:top_k]
+
+    recommendations: dict[str, list[dict[str, Any]]] = {}
+    pgx_calls: dict[str, dict[str, Any]] = {}
+    for edge in records.edges:
+        if edge.type == "HAS_PGX_RECOMMENDATION":
+            recommendations[edge.dst] = [
+                {
+                    "guideline_source": body.upper(),
+                    "action": edge.props.get(f"{body}_action"),
+                    "classification": edge.props.get(f"{body}_classification"),
+                    "text": edge.props.get(f"{body}_text"),
+                    "guideline_id": edge.props.get(f"{body}_guideline_id"),
+                }
+                for body in ("cpic", "dpwg")
+                if edge.props.get(f"{body}_action")
+            ]
+        elif edge.type == "HAS_DIPLOTYPE":
+            pgx_calls[edge.props["gene_symbol"]] = {
+                key: edge.props.get(key)
+                for key in ("diplotype", "phenotype", "cpic_lookup_key", "ambiguous", "missing_positions")
+            }
+    drugs = []
+    for rank, col in enumerate(order, start=1):
+        drug = loaded.node_ids["Drug"][col]
+        recs = recommendations.get(drug, [])
+        flags = [
+            f"{r['guideline_source']}: {r['action']}" + (f" ({r['classification']})" if r["classification"] else "")
+            for r in recs
+        ]
+        drugs.append(
+            RankedDrug(rank, drug, loaded.drug_names[col], float(scores[col]), float(probabilities[col]), flags, recs)
+        )
+    return PatientScore(
+        model_version=loaded.model_version,
+        drugs=drugs,
+        differential=_differential(loaded, inputs),
+        pgx=pgx_calls,
+        unmapped=unmapped,
+        used_diagnosis=used_diagnosis,
+        milliseconds=(time.perf_counter() - t0) * 1000,
+    )
+
+
+def _differential(loaded, inputs, k: int = 5) -> list[dict[str, Any]]:
+    import torch
+
+    relations, tokens, _ = inputs.tensors()
+    with torch.no_grad():
+        z = loaded.model.encode_patients(loaded.embeddings, inputs.num_patients, relations, tokens)
+        pi = torch.softmax(loaded.model.disease_logits(z, loaded.embeddings), dim=1)[0].numpy()
+    candidates = loaded.model.hparams["candidates"]
+    order = np.argsort(-pi, kind="stable")[:k]
+    diseases = loaded.node_ids["Disease"]
+    return [
+        {"disease_id": diseases[candidates[i]], "name": loaded.candidate_names[i], "probability": float(pi[i])}
+        for i in order
+    ]
