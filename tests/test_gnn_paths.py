@@ -131,7 +131,9 @@ def test_hybrid_scores_every_pair_and_round_trips(export: GraphExport, hybrid, t
     h = model.embed(hybrid.data)
     plain = model.decoder.all_pairs(h["Drug"], h["Disease"]).detach().numpy()
     assert not np.allclose(plain, scores)
-    loaded = load_model(save_model(hybrid, tmp_path))
+    model_dir = save_model(hybrid, tmp_path)
+    assert "path counts on 20 metapaths" in (model_dir / "MODEL_CARD.md").read_text()
+    loaded = load_model(model_dir)
     assert loaded.model.paths == list(DEFAULT_PATHS)
     np.testing.assert_array_equal(score_all_pairs(loaded.model, loaded.graph(export)), scores)
 
