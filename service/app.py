@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
@@ -15,7 +14,7 @@ from service.errors import install_error_handlers
 from service.graph import GraphGateway
 from service.middleware import RequestGuard
 from service.model import ServingModel
-from service.patients import PatientModel
+from service.patients import PatientModel, PatientWorkers
 from service.routes import explanations, health, links, patients, queries
 from service.settings import ServiceSettings
 
@@ -41,13 +40,12 @@ def _version() -> str:
 def create_app(
     settings: ServiceSettings, model: ServingModel, graph: GraphGateway, patients: PatientModel | None = None
 ) -> FastAPI:
-    # Scoring a patient is CPU work (parsing a VCF, a forward pass): off the event loop, a few at a time.
-    patient_executor = ThreadPoolExecutor(max_workers=settings.patient_concurrency, thread_name_prefix="pmkg-patient")
+    patient_workers = PatientWorkers(settings.patient_concurrency)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        patient_executor.shutdown(wait=False, cancel_futures=True)
+        patient_workers.shutdown()
         graph.close()
 
     app = FastAPI(
@@ -64,7 +62,7 @@ def create_app(
     app.state.model = model
     app.state.graph = graph
     app.state.patients = patients
-    app.state.patient_executor = patient_executor
+    app.state.patient_workers = patient_workers
     app.state.queries = queries.read_only_library(settings.query_dir)
     install_error_handlers(app)
     for router in ROUTERS:

@@ -188,9 +188,26 @@ class ModelInfo(BaseModel):
 MAX_PATIENT_K = 500
 
 
+# The spec states what every phenopacket needs; the rest of the Phenopacket v2 schema (protobuf JSON) is checked
+# by the ingest path, which answers 422 naming the field.
+PHENOPACKET_MINIMUM = {
+    "required": ["id", "metaData"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "metaData": {
+            "type": "object",
+            "required": ["phenopacketSchemaVersion"],
+            "properties": {"phenopacketSchemaVersion": {"type": "string", "pattern": "^2"}},
+        },
+    },
+}
+
+
 class PatientRequest(Strict):
     phenopacket: dict[str, Any] = Field(
-        description="A GA4GH Phenopacket v2 as JSON (phenotypicFeatures, diseases, interpretations, files, ...).",
+        description="A GA4GH Phenopacket v2 as JSON (phenotypicFeatures, diseases, interpretations, files, ...); "
+        "validated against the Phenopacket v2 schema, a violation is a 422 naming the field.",
+        json_schema_extra=PHENOPACKET_MINIMUM,
         examples=[
             {
                 "id": "patient-1",

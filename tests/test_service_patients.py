@@ -230,3 +230,13 @@ def test_logs_carry_the_pseudonym_only(api, store, poor_metaboliser, caplog, dri
         assert not leaked, leaked
     finally:
         delete_patient(store, patient)
+
+
+def test_a_restarted_lifespan_still_scores_patients_and_reaches_the_graph(graph_uri, served, poor_metaboliser):
+    # Each `with TestClient(app)` runs the app's start-up and shut-down; the worker pools must come back after.
+    trained, patients = served
+    app = make_app(connector(graph_uri, 5.0), trained.model, patients=patients.patients)
+    for _ in range(2):
+        with client(app) as api:
+            assert api.post(ROUTE, json={"phenopacket": poor_metaboliser[0]}).status_code == 200
+            assert api.get("/readyz").json()["graph_reachable"] is True

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from service.patients import PatientModel, ScoredPatient, store_patient
+from service.patients import PatientModel, PatientWorkers, ScoredPatient, store_patient
 from service.routes.deps import API_DEPENDENCIES, GraphDep, error_responses
 from service.schemas import (
     MAX_PATIENT_K,
@@ -58,10 +58,9 @@ async def patient_recommendations(
         bool, Query(description="true: also write the patient to the graph under a pseudonymous id.")
     ] = False,
 ) -> PatientRecommendations:
-    loop = asyncio.get_running_loop()
-    scored: ScoredPatient = await loop.run_in_executor(
-        request.app.state.patient_executor,
-        lambda: model.score(body.phenopacket, body.vcf, k, use_diagnosis, keep=store),
+    workers: PatientWorkers = request.app.state.patient_workers
+    scored: ScoredPatient = await asyncio.wrap_future(
+        workers.submit(lambda: model.score(body.phenopacket, body.vcf, k, use_diagnosis, keep=store))
     )
     stored = None
     if store:
