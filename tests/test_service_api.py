@@ -137,6 +137,14 @@ def test_diseases_for_a_drug_by_rank_put_its_best_standings_first(api, trained):
     assert ranks == sorted(ranks) and ranks[0] == best
 
 
+def test_candidate_ranks_agree_with_pair_scoring_for_every_disease(trained):
+    model = trained.model
+    for disease in model.disease_ids:
+        ranked = model.candidates(disease, len(model.drug_ids))
+        scored = model.score_pairs([(p.drug, disease) for p in ranked])
+        assert [p.rank for p in ranked] == [s.rank for s in scored] == list(range(1, len(ranked) + 1))
+
+
 def test_top_k_orders_exactly_like_a_stable_sort_with_ties():
     rng = np.random.default_rng(0)
     for trial in range(500):
