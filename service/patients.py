@@ -125,9 +125,15 @@ def store_patient(store: GraphStore, ingest: PatientIngest) -> PatientWriteOutco
 
 
 def load_patient_model(model_dir: Path, data_dir: Path | None, key_file: Path) -> PatientModel:
-    """Load once at start-up; raises ``FileNotFoundError``/``ValueError`` with a message when it cannot."""
+    """Load once at start-up: ``model_dir`` is a model directory, or a models folder (its ``LATEST``).
+
+    Raises ``FileNotFoundError``/``ValueError`` with a message when it cannot.
+    """
+    from kg.patient_pipeline import latest_patient_model
     from kg.patient_scoring import PatientScorer
 
+    if (Path(model_dir) / "LATEST").is_file():  # a models folder, as `pmkg patients train --models-dir` fills
+        model_dir = latest_patient_model(Path(model_dir))
     if data_dir is not None and not data_dir.is_dir():
         raise FileNotFoundError(f"patient data dir {data_dir} is not a folder (it should hold cpic/)")
     scorer = PatientScorer.load(Path(model_dir), data_dir)
