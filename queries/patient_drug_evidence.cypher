@@ -165,7 +165,7 @@ UNION ALL
   UNWIND n1s AS pair
   WITH a, b, pair[0] AS n1, n2, pair[1] * d2 AS inner
   WITH a, b, collect([n1.id, n2.id, inner]) AS found
-  WITH found, COUNT { MATCH (a)-[:HAS_PHENOTYPE]->(x) RETURN DISTINCT x }
+  WITH found, COUNT { MATCH (a)-[:HAS_PHENOTYPE]->(x:Phenotype) RETURN DISTINCT x }
            * COUNT { MATCH (b)-[:TREATS]->(x) RETURN DISTINCT x } AS ends
   WITH found, size(found) AS path_count,
        reduce(s = 0.0, f IN found | s + (f[2] * ends) ^ -$damping) AS dwpc, ends

@@ -126,3 +126,33 @@ def test_patient_drug_paths_go_through_the_patient_record(world_store):
     assert "Poor Metabolizer" not in exported and "homozygous" not in exported  # ids and term names only
     _, rows = run_query(world_store, "patient_drug_evidence", {"patient": PATIENT, "drug": "DRUGBANK:DB06209"})
     assert {m["metapath"]: m["paths"] for m in rows[0]["metapaths"]} == {"PcVrC": 1, "PgGrC": 1}
+
+
+def test_a_patient_ingested_from_a_vcf_is_explained_through_the_diplotype_called_for_them(world_store, tmp_path):
+    """Issue C's ingest path (VCF -> star alleles -> HAS_DIPLOTYPE) and issue E's patient metapaths meet."""
+    from ingest.patients import Pseudonymiser, build_patients
+    from ingest.xrefs import Resolver
+    from kg.patients import delete_patient, write_patients
+    from tests.conftest import FIXTURES
+
+    genes = {"CYP2C19": "NCBIGene:1557", "CYP2D6": "NCBIGene:1565", "UGT1A1": "NCBIGene:54658"}
+    resolver = Resolver.from_tables(genes={g: g for g in genes.values()}, gene_symbols=genes)
+    pseudonymiser = Pseudonymiser.from_key_file(tmp_path / "patient-key")
+    ingest = build_patients([FIXTURES / "patients" / "genotypes.vcf"], resolver, pseudonymiser, FIXTURES)
+    write_patients(world_store, ingest, progress=False)
+    try:
+        called = {
+            e.src: e.props.get("diplotype")
+            for e in ingest.result.edges
+            if e.type == "HAS_DIPLOTYPE" and e.dst == "NCBIGene:1557"
+        }
+        assert called, "the fixture VCF gives at least one CYP2C19 call"
+        for patient in called:
+            explanation = explain_patient_drug(world_store, patient, "DRUGBANK:DB00758")
+            (path,) = [p for p in explanation.paths if p.metapath == "PgGrC"]
+            assert path.node_ids == [patient, "NCBIGene:1557", "DRUGBANK:DB00758"]
+            assert path.node_names[1:] == ["CYP2C19", "Clopidogrel"]
+    finally:
+        for patient in ingest.patients:
+            delete_patient(world_store, patient.id)
+    assert world_store.run("MATCH (p:Patient) RETURN count(p) AS n")[0]["n"] == 1  # the world's own patient
