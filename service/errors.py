@@ -14,7 +14,7 @@ from kg.explain import ExplainError
 from kg.queries import QueryError
 from service.graph import GraphDown, GraphQueryFailed
 from service.model import UnknownNode
-from service.patients import PatientFieldError
+from service.patients import PatientFieldError, PatientKeyUnavailable
 
 RETRY_AFTER_S = "5"
 
@@ -76,6 +76,10 @@ async def _patient_field(_: Request, exc: PatientFieldError) -> JSONResponse:
     return error_response(422, f"invalid request: {exc.field}: {exc}", [{"field": exc.field, "message": str(exc)}])
 
 
+async def _patient_key(_: Request, exc: PatientKeyUnavailable) -> JSONResponse:
+    return error_response(503, str(exc))
+
+
 async def _query(_: Request, exc: QueryError) -> JSONResponse:
     return error_response(422, str(exc), [{"field": "body.params", "message": str(exc)}])
 
@@ -103,6 +107,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(FieldError, _field)
     app.add_exception_handler(PatientFieldError, _patient_field)
+    app.add_exception_handler(PatientKeyUnavailable, _patient_key)
     app.add_exception_handler(QueryError, _query)
     app.add_exception_handler(UnknownNode, _unknown_node)
     app.add_exception_handler(ExplainError, _explain)

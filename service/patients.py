@@ -37,6 +37,10 @@ class PatientFieldError(ValueError):
         self.field = field
 
 
+class PatientKeyUnavailable(RuntimeError):
+    """The pseudonymisation key cannot be read or created, so a patient cannot be stored (503)."""
+
+
 @dataclass
 class ScoredPatient:
     score: PatientScore
@@ -63,7 +67,15 @@ class PatientModel:
 
         with self._lock:
             if self._pseudonymiser is None:
-                self._pseudonymiser = Pseudonymiser.from_key_file(self.key_file)
+                try:
+                    self._pseudonymiser = Pseudonymiser.from_key_file(self.key_file)
+                except (OSError, ValueError) as exc:
+                    log.error("patient key file %s unusable: %s", self.key_file, type(exc).__name__)
+                    raise PatientKeyUnavailable(
+                        f"store=true needs the pseudonymisation key, and {self.key_file} cannot be read or created "
+                        f"({type(exc).__name__}); set PMKG_PATIENT_KEY_FILE to the key `pmkg ingest patients` uses. "
+                        "Scoring without store=true still works"
+                    ) from None
             return self._pseudonymiser
 
     def score(

@@ -17,6 +17,7 @@ from ingest.patients import Pseudonymiser
 from kg.patient_scoring import score_patient
 from kg.patients import delete_patient
 from service.cli import quiet_driver_logs
+from service.patients import PatientModel
 from tests.service_support import client, connector, make_app, patient_model_for_service, trained_for_service
 
 ROUTE = "/v1/patients/recommendations"
@@ -186,6 +187,18 @@ def test_the_patient_route_has_its_own_larger_body_limit(graph_uri, served, poor
     assert streamed.status_code == 413
     pairs = {"pairs": [{"drug": CLOPIDOGREL, "disease": "DOID:8577"}] * 30}
     assert small.post("/v1/links/score", json=pairs).status_code == 413  # the other routes keep theirs
+
+
+def test_store_true_without_a_usable_key_file_is_503_and_scoring_still_works(graph_uri, served, poor_metaboliser,
+                                                                             tmp_path):
+    trained, patients = served
+    (tmp_path / "not-a-folder").write_text("")
+    keyless = PatientModel(patients.patients.scorer, tmp_path / "not-a-folder" / "patient-key")
+    api = client(make_app(connector(graph_uri, 5.0), trained.model, patients=keyless))
+    body = {"phenopacket": poor_metaboliser[0]}
+    refused = api.post(ROUTE, params={"store": "true"}, json=body)
+    assert refused.status_code == 503 and "PMKG_PATIENT_KEY_FILE" in refused.json()["detail"]
+    assert api.post(ROUTE, json=body).status_code == 200
 
 
 def test_without_a_patient_model_the_route_is_503_and_readiness_says_so(graph_uri, served, poor_metaboliser, app):
