@@ -13,6 +13,7 @@ from service.routes.deps import API_DEPENDENCIES, GraphDep, error_responses
 from service.schemas import (
     MAX_PATIENT_K,
     DiagnosisCandidate,
+    ErrorBody,
     PatientDrug,
     PatientRecommendations,
     PatientRequest,
@@ -40,7 +41,15 @@ async def _patient_model(request: Request) -> PatientModel:
 @router.post(
     "/patients/recommendations",
     response_model=PatientRecommendations,
-    responses=error_responses(400, 401, 413, 422, 502, 503),
+    responses={
+        **error_responses(400, 401, 422, 502),
+        413: {"model": ErrorBody, "description": "The body is larger than PMKG_API_MAX_PATIENT_BODY_BYTES."},
+        503: {
+            "model": ErrorBody,
+            "description": "No patient model is configured (--patient-model), or store=true and the graph is "
+            "unreachable or the patient key file unusable.",
+        },
+    },
     summary="Drugs ranked for one patient (Phenopacket v2, optional VCF), with PGx flags",
     description="Scored inductively by the drug-patient model; the patient is not stored unless `store=true`. "
     "The body limit is PMKG_API_MAX_PATIENT_BODY_BYTES (larger than other endpoints', for the VCF).",
