@@ -20,6 +20,9 @@ is not counted. Diseases and drugs are drawn uniformly (seeded) from the graph. 
 - ``POST /v1/queries/repurposing_candidates``: the same top-10 read from the graph (PREDICTED_TREATS written by
   ``pmkg demo``), the baseline for the in-memory path. It runs last, so a graph server still catching up
   cannot slow the others.
+- with ``--patient-model DIR``: ``POST /v1/patients/recommendations?k=10`` at ``--patient-rate``, each body one
+  synthetic patient of ``--cohort`` (``pmkg cohort synth``): its phenopacket and its single-sample VCF, drawn
+  from ``--patients`` preloaded patients; not stored. The server then loads that model with ``--patient-data-dir``.
 
 Server CPU per request is the server process's user+system CPU time over the phase divided by its requests.
 A second server started with ``PMKG_API_GC_FREEZE=0`` repeats the open-loop candidates phase: the baseline for
@@ -206,11 +209,31 @@ def node_ids(graph: str) -> tuple[list[str], list[str]]:
     return sorted(drugs), sorted(diseases)
 
 
+def cohort_bodies(cohort: Path, n: int) -> list[bytes]:
+    """Request bodies for the first ``n`` patients of a ``pmkg cohort synth`` folder: phenopacket + own VCF column."""
+    import gzip
+
+    with gzip.open(cohort / "cohort.vcf.gz", "rt") as fh:
+        rows = [line.rstrip("\n").split("\t") for line in fh]
+    meta = [r for r in rows if r[0].startswith("##")]
+    header = next(r for r in rows if r[0] == "#CHROM")
+    records = [r for r in rows if not r[0].startswith("#")]
+    bodies = []
+    for column, sample in enumerate(header[9 : 9 + n], start=9):
+        lines = ["\t".join(r) for r in meta] + ["\t".join(header[:9] + [sample])]
+        lines += ["\t".join(r[:9] + [r[column]]) for r in records]
+        packet = json.loads((cohort / "phenopackets" / f"{sample}.json").read_text())
+        bodies.append(json.dumps({"phenopacket": packet, "vcf": "\n".join(lines) + "\n"}).encode())
+    return bodies
+
+
 @contextlib.contextmanager
 def running_server(args: argparse.Namespace, key: str, **env_extra: str) -> Iterator[tuple[subprocess.Popen, int]]:
     """``pmkg serve`` in a subprocess, ready; stopped (SIGTERM, as in production) on exit."""
     port = free_port()
     model_args = ["--model", str(args.model)] if args.model else ["--models-dir", str(args.models_dir)]
+    if args.patient_model:
+        model_args += ["--patient-model", str(args.patient_model), "--patient-data-dir", str(args.patient_data_dir)]
     command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--graph", args.graph,
                "--port", str(port), *model_args]
     env = {**os.environ, "PMKG_API_KEYS": key, "OMP_WAIT_POLICY": "PASSIVE", **env_extra}
@@ -237,6 +260,11 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=8, help="keep-alive connections (closed loop: in flight)")
     ap.add_argument("--no-gc-baseline", action="store_true", help="skip the second server without gc.freeze()")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--patient-model", type=Path, help="drug-patient model dir (pmkg patients train): patient phase")
+    ap.add_argument("--patient-data-dir", type=Path, default=Path("../shared/data"), help="folder holding cpic/")
+    ap.add_argument("--cohort", type=Path, default=Path("pmkg-data/cohort"), help="output of pmkg cohort synth")
+    ap.add_argument("--patients", type=int, default=50, help="patients preloaded from --cohort")
+    ap.add_argument("--patient-rate", type=float, default=10.0, help="patient requests/s")
     args = ap.parse_args()
 
     load_before = os.getloadavg()[0]
@@ -258,6 +286,11 @@ def main() -> None:
 
     def health() -> Request:
         return Request("GET", "/healthz")
+
+    patient_bodies = cohort_bodies(args.cohort, args.patients) if args.patient_model else []
+
+    def patient() -> Request:
+        return Request("POST", "/v1/patients/recommendations?k=10", rng.choice(patient_bodies))
 
     results: list[PhaseResult] = []
 
@@ -281,6 +314,8 @@ def main() -> None:
         results.append(PhaseResult("GET /v1/diseases/{curie}/candidates k=10 (memory)",
                                    f"closed loop, {args.connections} in flight", lat, failures, secs,
                                    cpu_seconds(server.pid) - cpu0))
+        if patient_bodies:
+            run(server, port, "POST /v1/patients/recommendations k=10, phenopacket + VCF", patient, args.patient_rate)
         # Last, so a graph server still catching up cannot slow the phases above.
         run(server, port, "POST /v1/queries/repurposing_candidates k=10 (graph)", graph_candidates, args.rate)
     if not args.no_gc_baseline:
@@ -290,6 +325,10 @@ def main() -> None:
     from kg.output import render
 
     print(render([r.row() for r in results], "table", title="pmkg serve under load (loopback, one uvicorn worker)"))
+    if patient_bodies:
+        sizes = [len(b) for b in patient_bodies]
+        print(f"patient model {args.patient_model}; {len(patient_bodies)} patients of {args.cohort}, request bodies "
+              f"{min(sizes):,}-{max(sizes):,} bytes")
     print(f"graph {args.graph}; {len(drugs):,} drugs x {len(diseases):,} diseases; server ready {startup:.0f} s "
           f"after start; {os.cpu_count()} CPUs, load average {load_before:.1f} before the run and "
           f"{os.getloadavg()[0]:.1f} after; "

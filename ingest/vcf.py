@@ -144,9 +144,11 @@ def parse_vcf(lines: Iterable[str], name: str, keep: Callable[[str, int], bool] 
             if len(columns) > 9 and columns[8] != "FORMAT":
                 raise VcfError(f"{name}:{number}: column 9 must be FORMAT, found {columns[8]!r}")
             samples = columns[9:]
-            duplicates = sorted({s for s in samples if samples.count(s) > 1})
-            if duplicates:
-                raise VcfError(f"{name}:{number}: sample name(s) {', '.join(duplicates)} appear twice in the header")
+            repeated = [i + 10 for i, s in enumerate(samples) if samples.count(s) > 1]
+            if repeated:
+                # Column numbers, not the names: a sample name is a patient identifier.
+                columns_text = ", ".join(map(str, repeated))
+                raise VcfError(f"{name}:{number}: sample columns {columns_text} of the header repeat a sample name")
             vcf = VcfFile(name, samples, assembly=assembly, meta=meta)
             continue
         if vcf is None or samples is None:

@@ -90,6 +90,69 @@ class PatientScorer:
         return self.loaded.model_version
 
 
+def read_patient(
+    phenopacket: dict,
+    vcf_text: str | None = None,
+    *,
+    scorer: PatientScorer,
+    pseudonymiser=None,  # ingest.patients.Pseudonymiser; None: a throwaway key, the pseudonym is not kept
+    absent_as_reference: bool = False,
+):
+    """One patient through the ingest path in memory: an ``ingest.patients.PatientIngest`` of one patient.
+
+    With the key of ``pmkg ingest patients`` as ``pseudonymiser``, :func:`kg.patients.write_patients` stores
+    exactly what that command would store for the same files.
+    """
+    from ingest.patients import (
+        SYNTHETIC_VCF_HEADER,
+        PatientIngest,
+        PatientIngestOptions,
+        PatientRecordBuilder,
+        Pseudonymiser,
+    )
+    from ingest.phenopackets import PhenopacketError, parse_phenopacket
+    from ingest.vcf import VcfError, parse_vcf_text
+
+    try:
+        packet = parse_phenopacket(phenopacket, "phenopacket")
+    except PhenopacketError as exc:
+        raise PatientInputError(str(exc)) from None
+    genotypes = None
+    if vcf_text:
+        if scorer.pgx is None:
+            raise PatientInputError("this scorer was loaded without cpic/ data, so it cannot read a VCF")
+        wanted = {p.key for d in scorer.pgx.definitions.values() for p in d.positions}
+        try:
+            vcf = parse_vcf_text(vcf_text, "vcf", keep=lambda chrom, pos: (chrom, pos) in wanted)
+        except VcfError as exc:
+            raise PatientInputError(str(exc)) from None
+        if (SYNTHETIC_VCF_HEADER in vcf.meta) != packet.synthetic:
+            raise PatientInputError(
+                "vcf: one of the phenopacket and the VCF is synthetic (pmkg cohort synth) and the other is not; "
+                "send a patient's own files"
+            )
+        sample = next((s for s in (*packet.vcf_samples, packet.id) if s in vcf.samples), None)
+        if sample is None and len(vcf.samples) == 1:
+            sample = vcf.samples[0]
+        if sample is None:
+            raise PatientInputError(
+                f"vcf: {len(vcf.samples)} samples and none is named by the phenopacket (its id, or "
+                "files[].individualToFileIdentifiers); send a single-sample VCF or name the sample"
+            )
+        genotypes = vcf.genotypes_of(sample)
+    options = PatientIngestOptions(absent_as_reference=absent_as_reference)
+    builder = PatientRecordBuilder(
+        scorer.resolver,
+        pseudonymiser or Pseudonymiser(secrets.token_bytes(32)),
+        scorer.pgx,
+        scorer.gene_ids,
+        options,
+        packet.synthetic,
+    )
+    summary = builder.add_patient(packet.id, packet, genotypes)
+    return PatientIngest(builder.result, patients=[summary], files_read=0)
+
+
 def score_patient(
     phenopacket: dict,
     vcf_text: str | None = None,
@@ -104,45 +167,23 @@ def score_patient(
     ``use_diagnosis=False`` scores from phenotypes, variants and genotype only, as if the diagnosis were unknown.
     ``absent_as_reference`` treats pharmacogene positions missing from the VCF as homozygous reference.
     """
+    t0 = time.perf_counter()
+    ingest = read_patient(phenopacket, vcf_text, scorer=scorer, absent_as_reference=absent_as_reference)
+    return score_ingested(ingest, scorer=scorer, top_k=top_k, use_diagnosis=use_diagnosis, started=t0)
+
+
+def score_ingested(
+    ingest, *, scorer: PatientScorer, top_k: int = 10, use_diagnosis: bool = True, started: float | None = None
+) -> PatientScore:
+    """Score the one patient of ``ingest`` (from :func:`read_patient`); nothing is stored."""
     from gnn.patient_data import DIAGNOSIS, build_inputs
     from gnn.patient_train import score_inputs
-    from ingest.patients import PatientIngestOptions, PatientRecordBuilder, Pseudonymiser
-    from ingest.phenopackets import PhenopacketError, parse_phenopacket
-    from ingest.vcf import VcfError, parse_vcf_text
     from kg.export import GraphExport
     from kg.patients import cohort_from_records
 
-    t0 = time.perf_counter()
-    try:
-        packet = parse_phenopacket(phenopacket, "phenopacket")
-    except PhenopacketError as exc:
-        raise PatientInputError(str(exc)) from None
-    genotypes = None
-    if vcf_text:
-        if scorer.pgx is None:
-            raise PatientInputError("this scorer was loaded without cpic/ data, so it cannot read a VCF")
-        wanted = {p.key for d in scorer.pgx.definitions.values() for p in d.positions}
-        try:
-            vcf = parse_vcf_text(vcf_text, "vcf", keep=lambda chrom, pos: (chrom, pos) in wanted)
-        except VcfError as exc:
-            raise PatientInputError(str(exc)) from None
-        sample = next((s for s in (*packet.vcf_samples, packet.id) if s in vcf.samples), None)
-        if sample is None and len(vcf.samples) == 1:
-            sample = vcf.samples[0]
-        if sample is None:
-            raise PatientInputError(
-                f"vcf: {len(vcf.samples)} samples and none is named by the phenopacket (its id, or "
-                "files[].individualToFileIdentifiers); send a single-sample VCF or name the sample"
-            )
-        genotypes = vcf.genotypes_of(sample)
-    options = PatientIngestOptions(absent_as_reference=absent_as_reference)
-    # A throwaway key: the pseudonym never leaves this function.
-    builder = PatientRecordBuilder(
-        scorer.resolver, Pseudonymiser(secrets.token_bytes(32)), scorer.pgx, scorer.gene_ids, options, packet.synthetic
-    )
-    builder.add_patient(packet.id, packet, genotypes)
-    records = builder.result
-    cohort = cohort_from_records(records.nodes, records.edges, packet.synthetic)
+    t0 = time.perf_counter() if started is None else started
+    records = ingest.result
+    cohort = cohort_from_records(records.nodes, records.edges, bool(ingest.synthetic))
     loaded = scorer.loaded
     inputs, _, unmapped = build_inputs(cohort, GraphExport(node_ids=loaded.node_ids), loaded.vocabulary)
     used_diagnosis = use_diagnosis and inputs.relations[DIAGNOSIS].size > 0

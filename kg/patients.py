@@ -22,6 +22,7 @@ from kg.export import PATIENT_SOURCE
 
 if TYPE_CHECKING:  # gnn/ imports CohortExport from here and must not pull in the driver
     from ingest.patients import PatientIngest
+    from kg.records import EdgeRecord, NodeRecord
     from kg.store import GraphStore
     from kg.writer import WriteReport
 
@@ -77,6 +78,10 @@ DELETE_ORPHAN_VARIANTS = (
     "DETACH DELETE v RETURN count(*) AS deleted"
 )
 COUNT_PATIENT = "MATCH (p:Patient {id: $id}) RETURN count(p) AS n"
+# Variants a curated source (PharmGKB, ClinVar, ...) already holds: a patient only links to them.
+CURATED_VARIANTS = (
+    f"UNWIND $ids AS id MATCH (v:Variant {{id: id}}) WHERE v.source <> '{PATIENT_SOURCE}' RETURN collect(v.id) AS found"
+)
 
 
 @dataclass
@@ -117,8 +122,9 @@ def write_patients(
 
     store.ensure_schema()
     missing, examples = check_targets(store, ingest)
+    nodes, edges = _leave_curated_variants_alone(store, ingest)
     writer = writer_for(store, batch_size=batch_size, progress=progress)
-    report: WriteReport = writer.write(ingest.result.nodes, ingest.result.edges, what="patients")
+    report: WriteReport = writer.write(nodes, edges, what="patients")
     source = ingest.result.source_node()
     source.props["patients"] = len(ingest.patients)
     source.props["synthetic"] = bool(ingest.synthetic)
@@ -127,6 +133,23 @@ def write_patients(
     return PatientWriteOutcome(
         len(ingest.patients), report.rows_written, report.seconds, missing, examples, report.problems()
     )
+
+
+def _leave_curated_variants_alone(
+    store: GraphStore, ingest: PatientIngest
+) -> tuple[list[NodeRecord], list[EdgeRecord]]:
+    """The ingest's records minus its node and ``IN_GENE`` records for variants a curated source holds.
+
+    Writing them would list ``pmkg-patients`` among a curated variant's sources and add a second ``IN_GENE``
+    edge: a trace that some patient carries it, which deleting the patient would leave behind.
+    """
+    ids = sorted({n.id for n in ingest.result.nodes if n.label == "Variant"})
+    curated = set(store.columns(CURATED_VARIANTS, {"ids": ids})["found"]) if ids else set()
+    if not curated:
+        return ingest.result.nodes, ingest.result.edges
+    nodes = [n for n in ingest.result.nodes if not (n.label == "Variant" and n.id in curated)]
+    edges = [e for e in ingest.result.edges if not (e.type == "IN_GENE" and e.src in curated)]
+    return nodes, edges
 
 
 def delete_patient(store: GraphStore, patient_id: str) -> dict[str, int]:

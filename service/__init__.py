@@ -5,6 +5,7 @@ One idea per module:
 - :mod:`service.settings`: configuration from ``PMKG_API_*`` environment variables;
 - :mod:`service.auth`: the ``X-API-Key`` check (constant-time, keys from env or a file);
 - :mod:`service.model`: the ONE adapter to the trained model (scores, ids, calibration, model_version);
+- :mod:`service.patients`: the one adapter to the drug-patient model (score one patient, store one on request);
 - :mod:`service.graph`: graph access with deadlines, so an unreachable graph gives 503, never a hang;
 - :mod:`service.curies`: CURIE validation against the schema's prefixes;
 - :mod:`service.schemas`: request and response bodies (the OpenAPI spec);

@@ -14,17 +14,19 @@ from service.errors import install_error_handlers
 from service.graph import GraphGateway
 from service.middleware import RequestGuard
 from service.model import ServingModel
-from service.routes import explanations, health, links, queries
+from service.patients import PatientModel, PatientWorkers
+from service.routes import explanations, health, links, patients, queries
 from service.settings import ServiceSettings
 
-# POST /v1/patients/recommendations (issue C) plugs in as one more router here.
-ROUTERS = (health.router, links.router, explanations.router, queries.router)
+ROUTERS = (health.router, links.router, explanations.router, queries.router, patients.router)
+PATIENT_ROUTE = "/v1/patients/recommendations"
 
 DESCRIPTION = """\
 Link predictions (Drug-TREATS-Disease) from pmkg's trained GNN, with calibrated probabilities, evidence paths
 from the knowledge graph, and the named Cypher query library. Every endpoint except `/healthz` and `/readyz`
 needs an `X-API-Key` header. Model-backed endpoints answer from memory; graph-backed ones (explanations,
-queries) return 503 when the graph is unreachable.
+queries, storing a patient) return 503 when the graph is unreachable. Patient recommendations need a
+patient model (`pmkg serve --patient-model DIR`); without one that endpoint answers 503.
 """
 
 
@@ -35,10 +37,15 @@ def _version() -> str:
         return "0+unknown"
 
 
-def create_app(settings: ServiceSettings, model: ServingModel, graph: GraphGateway) -> FastAPI:
+def create_app(
+    settings: ServiceSettings, model: ServingModel, graph: GraphGateway, patients: PatientModel | None = None
+) -> FastAPI:
+    patient_workers = PatientWorkers(settings.patient_concurrency)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        patient_workers.shutdown()
         graph.close()
 
     app = FastAPI(
@@ -54,6 +61,8 @@ def create_app(settings: ServiceSettings, model: ServingModel, graph: GraphGatew
     app.state.keys = KeyRing(settings.api_keys)
     app.state.model = model
     app.state.graph = graph
+    app.state.patients = patients
+    app.state.patient_workers = patient_workers
     app.state.queries = queries.read_only_library(settings.query_dir)
     install_error_handlers(app)
     for router in ROUTERS:
@@ -63,5 +72,9 @@ def create_app(settings: ServiceSettings, model: ServingModel, graph: GraphGatew
     async def openapi_spec() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        limits_by_path={PATIENT_ROUTE: settings.max_patient_body_bytes},
+    )
     return app

@@ -35,6 +35,21 @@ def serve(
         str | None,
         typer.Option("--graph", "-g", help="embedded://PATH or bolt://HOST:7687; env PMKG_GRAPH_URI"),
     ] = None,
+    patient_model: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="PMKG_PATIENT_MODEL_DIR",
+            help="Drug-patient model directory (`pmkg patients train`) for POST /v1/patients/recommendations; "
+            "without it that endpoint answers 503.",
+        ),
+    ] = None,
+    patient_data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="PMKG_PATIENT_DATA_DIR",
+            help="Folder with cpic/ and the id-mapping sources, as for `pmkg ingest patients --data-dir` (for VCFs).",
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
 ) -> None:
     """Serve link predictions and the named queries over HTTP (FastAPI; the OpenAPI spec at /openapi.json).
@@ -48,8 +63,8 @@ def serve(
         stream=sys.stderr,
         force=True,
     )
-    logging.getLogger("neo4j").setLevel(logging.ERROR)
-    app = _build_app(host, settings, model_dir, graph)
+    quiet_driver_logs()
+    app = _build_app(host, settings, model_dir, graph, (patient_model, patient_data_dir))
 
     import uvicorn
 
@@ -63,6 +78,11 @@ def serve(
     )
 
 
+def quiet_driver_logs() -> None:
+    """The driver's debug log carries every statement's parameters, a stored patient's phenotypes included."""
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+
+
 def _configuration(model_dir: Path | None, models_dir: Path) -> tuple[ServiceSettings, Path]:
     from kg.pipeline import latest_model
     from service.settings import ConfigError, ServiceSettings
@@ -73,7 +93,13 @@ def _configuration(model_dir: Path | None, models_dir: Path) -> tuple[ServiceSet
         raise _fail(str(exc)) from None
 
 
-def _build_app(host: str, settings: ServiceSettings, model_dir: Path, graph: str | None) -> FastAPI:
+def _build_app(
+    host: str,
+    settings: ServiceSettings,
+    model_dir: Path,
+    graph: str | None,
+    patient: tuple[Path | None, Path | None] = (None, None),
+) -> FastAPI:
     import torch
 
     from kg.store import GraphStore, GraphUnavailable
@@ -95,10 +121,23 @@ def _build_app(host: str, settings: ServiceSettings, model_dir: Path, graph: str
     except (ValueError, FileNotFoundError) as exc:
         store.close()
         raise _fail(str(exc)) from None
+    patients = None
+    patient_model, patient_data_dir = patient
+    if patient_model is not None:
+        from service.patients import load_patient_model
+
+        try:
+            patients = load_patient_model(patient_model, patient_data_dir, settings.patient_key_file)
+        except (ValueError, FileNotFoundError) as exc:
+            store.close()
+            raise _fail(f"--patient-model {patient_model}: {exc}") from None
+        log.info("patient model %s loaded", patients.model_version)
+    else:
+        log.info("no patient model (--patient-model): /v1/patients/recommendations answers 503")
     gateway = GraphGateway(connect, settings.graph_timeout_s, settings.graph_concurrency, store=store)
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.info("listening beyond loopback on %s: put TLS in front of this service", host)
-    return create_app(settings, serving, gateway)
+    return create_app(settings, serving, gateway, patients)
 
 
 def _freeze_startup_objects() -> None:

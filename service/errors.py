@@ -10,9 +10,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from kg.explain import ExplainError
 from kg.queries import QueryError
 from service.graph import GraphDown, GraphQueryFailed
 from service.model import UnknownNode
+from service.patients import PatientFieldError, PatientKeyUnavailable
 
 RETRY_AFTER_S = "5"
 
@@ -70,8 +72,20 @@ async def _field(_: Request, exc: FieldError) -> JSONResponse:
     return error_response(422, f"invalid request: {exc.field}: {exc}", [{"field": exc.field, "message": str(exc)}])
 
 
+async def _patient_field(_: Request, exc: PatientFieldError) -> JSONResponse:
+    return error_response(422, f"invalid request: {exc.field}: {exc}", [{"field": exc.field, "message": str(exc)}])
+
+
+async def _patient_key(_: Request, exc: PatientKeyUnavailable) -> JSONResponse:
+    return error_response(503, str(exc))
+
+
 async def _query(_: Request, exc: QueryError) -> JSONResponse:
     return error_response(422, str(exc), [{"field": "body.params", "message": str(exc)}])
+
+
+async def _explain(_: Request, exc: ExplainError) -> JSONResponse:
+    return error_response(404, str(exc))
 
 
 async def _unknown_node(_: Request, exc: UnknownNode) -> JSONResponse:
@@ -92,7 +106,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(FieldError, _field)
+    app.add_exception_handler(PatientFieldError, _patient_field)
+    app.add_exception_handler(PatientKeyUnavailable, _patient_key)
     app.add_exception_handler(QueryError, _query)
     app.add_exception_handler(UnknownNode, _unknown_node)
+    app.add_exception_handler(ExplainError, _explain)
     app.add_exception_handler(GraphDown, _graph_down)
     app.add_exception_handler(GraphQueryFailed, _graph_failed)

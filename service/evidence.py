@@ -1,22 +1,23 @@
-"""Evidence for a predicted pair: paths through the graph that link the drug to the disease.
+"""Evidence for a predicted pair: the metapath explanation of :func:`kg.explain.explain_drug_disease`.
 
-For now this runs the named query ``queries/drug_disease_evidence.cypher`` (shortest 1-3 hop paths, never
-through predictions). A richer explanation (metapaths weighted by their contribution) replaces
-:func:`evidence_paths` without touching the endpoint.
+Paths of a fixed catalogue of metapaths between the drug and the disease, ranked by their contribution to the
+pair's degree-weighted path count (README "Explanations: evidence paths"); never through predictions, and the
+direct indication edge is reported as ``indication``, not as a path. The CLI (``pmkg explain``), Neo4j Browser
+(``queries/evidence_paths.cypher``) and this endpoint give the same answer.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from kg.queries import run_query
+from kg.explain import Explanation, explain_drug_disease
+from kg.metapaths import DEFAULT_DAMPING
 from kg.store import GraphStore
 
-EVIDENCE_QUERY = "drug_disease_evidence"
-METHOD = f"queries/{EVIDENCE_QUERY}.cypher: shortest 1-3 hop paths from drug to disease, never through predictions"
+METHOD = (
+    "metapath decomposition (degree-weighted path counts, queries/evidence_paths.cypher): each path's contribution "
+    "is its path-degree product over the pair's total DWPC; model predictions are never evidence"
+)
 
 
-def evidence_paths(store: GraphStore, drug: str, disease: str, n: int) -> list[dict[str, Any]]:
-    """Up to ``n`` paths, shortest first: ``hops, node_ids, node_names, relationships, sources``."""
-    _, rows = run_query(store, EVIDENCE_QUERY, {"drug": drug, "disease": disease, "n": n})
-    return rows
+def explain_pair(store: GraphStore, drug: str, disease: str, n: int, damping: float = DEFAULT_DAMPING) -> Explanation:
+    """The top ``n`` paths by contribution, the per-metapath breakdown and the pair's indication status."""
+    return explain_drug_disease(store, drug, disease, n=n, damping=damping)

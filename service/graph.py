@@ -13,7 +13,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
@@ -57,10 +57,18 @@ class GraphGateway:
         self._lock = threading.Lock()
         self._connecting = threading.Lock()
         self.timeout_s = timeout_s
-        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pmkg-graph")
+        self._concurrency = concurrency
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _submit(self, fn: Callable[[GraphStore], T]) -> Future[T]:
+        # The pool starts on first use and again after close(): an app whose lifespan restarts keeps working.
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="pmkg-graph")
+            return self._executor.submit(self._run, fn)
 
     async def call(self, fn: Callable[[GraphStore], T]) -> T:
-        future = self._executor.submit(self._run, fn)
+        future = self._submit(fn)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
         except TimeoutError:
@@ -75,7 +83,10 @@ class GraphGateway:
         return bool(rows) and rows[0].get("ok") == 1
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
         self._drop_store("service stopping", background=False)
 
     def _run(self, fn: Callable[[GraphStore], T]) -> T:

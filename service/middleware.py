@@ -23,9 +23,10 @@ class RequestGuard:
     can carry request data, and a patient's must never reach a log.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, limits_by_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.limits_by_path = dict(limits_by_path or {})  # exact paths with their own limit (a patient's VCF)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,19 +44,20 @@ class RequestGuard:
             await send(message)
 
         received = 0
+        limit = self.limits_by_path.get(scope.get("path", ""), self.max_body_bytes)
 
         async def counted_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     # Raised inside the endpoint's body read; FastAPI passes HTTPExceptions on to the handlers.
-                    raise HTTPException(413, f"request body exceeds the limit of {self.max_body_bytes} bytes")
+                    raise HTTPException(413, f"request body exceeds this endpoint's limit of {limit} bytes")
             return message
 
         try:
-            refusal = self._refuse_by_length(scope)
+            refusal = _refuse_by_length(scope, limit)
             if refusal is not None:
                 await _send_json(tagged_send, *refusal)
             else:
@@ -74,17 +76,17 @@ class RequestGuard:
             )
 
 
-    def _refuse_by_length(self, scope: Scope) -> tuple[int, str] | None:
-        # A declared length over the limit is refused before a byte is read; chunked bodies are counted.
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    return 400, "Content-Length is not a number"
-                if length > self.max_body_bytes:
-                    return 413, f"request body of {length} bytes exceeds the limit of {self.max_body_bytes}"
-        return None
+def _refuse_by_length(scope: Scope, limit: int) -> tuple[int, str] | None:
+    # A declared length over the limit is refused before a byte is read; chunked bodies are counted.
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return 400, "Content-Length is not a number"
+            if length > limit:
+                return 413, f"request body of {length} bytes exceeds this endpoint's limit of {limit} bytes"
+    return None
 
 
 def _innermost(exc: BaseException) -> str:

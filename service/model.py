@@ -105,7 +105,10 @@ class ServingModel:
         j = self.disease_index(disease)
         eligible = None if include_known else ~self._known[:, j]
         order = top_k(self._scores[:, j], k, eligible)
-        return self._pairs(order, np.full(order.size, j))
+        # Over all drugs, top_k's order is the ranking itself; skipping the rank computation saves a tenth of the
+        # request's CPU (profiled under bench/bench_service.py).
+        ranks = np.arange(1, order.size + 1) if eligible is None else None
+        return self._pairs(order, np.full(order.size, j), ranks)
 
     def diseases_for_drug(
         self, drug: str, k: int, include_known: bool = True, by_rank: bool = False
@@ -152,9 +155,9 @@ class ServingModel:
         tied_before = ((competitors == values) & (np.arange(len(self.drug_ids))[:, None] < rows)).sum(axis=0)
         return better + tied_before + 1
 
-    def _pairs(self, rows: np.ndarray, cols: np.ndarray) -> list[PairScore]:
+    def _pairs(self, rows: np.ndarray, cols: np.ndarray, ranks: np.ndarray | None = None) -> list[PairScore]:
         values = self._scores[rows, cols]
-        ranks = self._ranks(rows, cols)
+        ranks = self._ranks(rows, cols) if ranks is None else ranks
         probabilities = self._probability(values)
         return [
             PairScore(self.drug_ids[i], self.disease_ids[j], float(v), _opt(p), int(r), bool(self._known[i, j]))

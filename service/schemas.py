@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,23 +87,46 @@ class ScoreResponse(BaseModel):
 
 
 class EvidencePath(BaseModel):
+    rank: int = Field(description="1 = the largest contribution.")
+    metapath: str = Field(description="Metapath abbreviation, e.g. CbGaD (README 'Explanations: evidence paths').")
+    meaning: str
+    contribution: float = Field(description="pdp / the pair's total DWPC; sums to 1 over all the pair's paths.")
+    pdp: float = Field(description="Path-degree product.")
+    dwpc: float = Field(description="The metapath's degree-weighted path count for this pair.")
     hops: int
     node_ids: list[str]
-    node_names: list[str]
+    node_names: list[str | None]
+    node_labels: list[str]
     relationships: list[str]
-    sources: list[str | None]
+    sources: list[str | None] = Field(description="Per hop: 'source version' of each edge asserting it.")
+    cypher: str = Field(description="Returns this path in Neo4j Browser.")
+
+
+class MetapathShare(BaseModel):
+    metapath: str
+    meaning: str
+    paths: int
+    dwpc: float
+    share: float = Field(description="This metapath's DWPC over the pair's total.")
 
 
 class ExplanationResponse(BaseModel):
     drug_id: str
+    drug_name: str | None
     disease_id: str
+    disease_name: str | None
     model_version: str
     score: float
     probability: Probability
     rank: int
-    known: bool
+    known: bool = Field(description="Already an indication (TREATS edge) in the model's graph.")
+    indication: Literal["treats", "palliates"] | None = Field(description="The graph's direct edge, if any.")
     method: str = Field(description="How the evidence was found.")
+    damping: float
+    total_dwpc: float
     paths: list[EvidencePath]
+    metapaths: list[MetapathShare]
+    notes: list[str]
 
 
 class QueryParameter(BaseModel):
@@ -145,9 +168,13 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    ready: bool
+    ready: bool = Field(description="The link-prediction model is loaded and the graph reachable.")
     model_loaded: bool
     graph_reachable: bool
+    patient_model: Literal["loaded", "not configured"] = Field(
+        description="The optional drug-patient model behind /v1/patients/recommendations; it does not affect ready."
+    )
+    patient_model_version: str | None = None
 
 
 class ModelInfo(BaseModel):
@@ -156,3 +183,92 @@ class ModelInfo(BaseModel):
     diseases: int
     calibrated: bool
     graph_matches_training: bool
+
+
+MAX_PATIENT_K = 500
+
+
+# The spec states what every phenopacket needs; the rest of the Phenopacket v2 schema (protobuf JSON) is checked
+# by the ingest path, which answers 422 naming the field.
+PHENOPACKET_MINIMUM = {
+    "required": ["id", "metaData"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "metaData": {
+            "type": "object",
+            "required": ["phenopacketSchemaVersion"],
+            "properties": {"phenopacketSchemaVersion": {"type": "string", "pattern": "^2"}},
+        },
+    },
+}
+
+
+class PatientRequest(Strict):
+    phenopacket: dict[str, Any] = Field(
+        description="A GA4GH Phenopacket v2 as JSON (phenotypicFeatures, diseases, interpretations, files, ...); "
+        "validated against the Phenopacket v2 schema, a violation is a 422 naming the field.",
+        json_schema_extra=PHENOPACKET_MINIMUM,
+        examples=[
+            {
+                "id": "patient-1",
+                "metaData": {"phenopacketSchemaVersion": "2.0"},
+                "phenotypicFeatures": [{"type": {"id": "HP:0001250"}}],
+                "diseases": [{"term": {"id": "DOID:1826"}}],
+            }
+        ],
+    )
+    vcf: str | None = Field(
+        default=None,
+        description="The patient's VCF as text (single sample, or the sample the phenopacket names); only "
+        "pharmacogene positions are read. Star alleles, phenotypes and CPIC/DPWG recommendations come from it.",
+    )
+
+
+class PgxRecommendation(BaseModel):
+    guideline_source: str = Field(description="CPIC or DPWG.")
+    action: str | None
+    classification: str | None
+    text: str | None
+    guideline_id: str | None
+
+
+class PatientDrug(BaseModel):
+    rank: int
+    drug_id: str
+    drug_name: str | None
+    score: float = Field(description="Model logit for this patient and drug.")
+    probability: float = Field(description="Calibrated (Platt scaling on the validation patients).")
+    pgx_flags: list[str] = Field(description="e.g. 'CPIC: avoid (Strong)'; empty when no guideline applies.")
+    recommendations: list[PgxRecommendation]
+
+
+class DiagnosisCandidate(BaseModel):
+    disease_id: str
+    name: str | None
+    probability: float
+
+
+class PgxCall(BaseModel):
+    gene: str
+    diplotype: str | None = None
+    phenotype: str | None = None
+    cpic_lookup_key: str | None = None
+    ambiguous: bool | None = None
+    missing_positions: int | None = None
+
+
+class StoredPatient(BaseModel):
+    patient_id: str = Field(description="Pseudonymous id (PMKG.PATIENT:...); the original id is not stored.")
+    rows_written: int
+    not_in_graph: dict[str, int] = Field(description="Ids per label the graph lacks (those edges were not written).")
+
+
+class PatientRecommendations(BaseModel):
+    model_version: str
+    drugs: list[PatientDrug] = Field(description="Best first.")
+    differential: list[DiagnosisCandidate] = Field(description="The model's most likely diagnoses.")
+    pgx: list[PgxCall] = Field(description="Star-allele calls from the VCF, one per pharmacogene.")
+    unmapped: dict[str, int] = Field(description="Patient terms the model's graph does not know, by relation.")
+    used_diagnosis: bool
+    stored: bool = Field(description="True only when store=true was asked and the patient was written.")
+    stored_patient: StoredPatient | None = None

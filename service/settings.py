@@ -23,6 +23,10 @@ class ConfigError(ValueError):
 class ServiceSettings:
     api_keys: tuple[str, ...]
     max_body_bytes: int = 256 * 1024
+    # A patient's VCF travels in the body of POST /v1/patients/recommendations: a larger limit for that route only.
+    max_patient_body_bytes: int = 32 * 1024 * 1024
+    patient_concurrency: int = 2
+    patient_key_file: Path = Path("pmkg-data/patient-key")
     graph_timeout_s: float = 5.0
     graph_concurrency: int = 4
     max_query_rows: int = 10_000
@@ -45,6 +49,12 @@ class ServiceSettings:
             graph_timeout_s=_number(env, "PMKG_API_GRAPH_TIMEOUT", cls.graph_timeout_s, float, 0.1),
             graph_concurrency=_number(env, "PMKG_API_GRAPH_CONCURRENCY", cls.graph_concurrency, int, 1),
             max_query_rows=_number(env, "PMKG_API_MAX_QUERY_ROWS", cls.max_query_rows, int, 1),
+            max_patient_body_bytes=_number(
+                env, "PMKG_API_MAX_PATIENT_BODY_BYTES", cls.max_patient_body_bytes, int, 1024
+            ),
+            patient_concurrency=_number(env, "PMKG_API_PATIENT_CONCURRENCY", cls.patient_concurrency, int, 1),
+            # The same key (and variable) as `pmkg ingest patients`, so a patient stored either way gets one id.
+            patient_key_file=Path(env.get("PMKG_PATIENT_KEY_FILE") or cls.patient_key_file),
         )
 
 

@@ -10,6 +10,7 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -21,6 +22,7 @@ from kg.store import GraphStore
 from service.app import create_app
 from service.graph import GraphGateway, fail_fast_driver_options
 from service.model import ServingModel, load_serving_model
+from service.patients import PatientModel
 from service.settings import ServiceSettings
 
 API_KEY = "test-key-0123456789abcdef"
@@ -35,7 +37,7 @@ class TrainedForService:
     tsv_rows: list[dict[str, str]]  # every pair, as `pmkg predict repurposing --all --diseases all` wrote it
 
 
-_cache: dict[str, TrainedForService] = {}
+_cache: dict[str, Any] = {}
 
 
 def trained_for_service(store: GraphStore, tmp_path_factory: pytest.TempPathFactory) -> TrainedForService:
@@ -50,6 +52,57 @@ def trained_for_service(store: GraphStore, tmp_path_factory: pytest.TempPathFact
     return _cache["trained"]
 
 
+@dataclass(frozen=True)
+class PatientModelForService:
+    model_dir: Path
+    cohort: Any  # ingest.synthetic.CohortFiles: phenopackets/, cohort.vcf.gz, truth.tsv (CYP2C19 genotyped)
+    patients: PatientModel  # key file in a temporary folder
+
+
+# As tests/test_patient_model.py: the fixture data folder has no gene or drug mapping sources.
+PATIENT_RESOLVER_TABLES = {
+    "genes": {"NCBIGene:1557": "NCBIGene:1557"},
+    "gene_symbols": {"CYP2C19": "NCBIGene:1557"},
+    "drug_names": {"clopidogrel": "DRUGBANK:DB00758", "codeine": "DRUGBANK:DB00318"},
+}
+
+
+def patient_model_for_service(store: GraphStore, tmp_path_factory: pytest.TempPathFactory) -> PatientModelForService:
+    """A drug-patient model trained for a few epochs on a synthetic cohort held in memory (nothing is stored)."""
+    if "patients" not in _cache:
+        from gnn.patient_artifacts import save_patient_model
+        from gnn.patient_train import PatientTrainConfig, train_patient_model
+        from ingest.patients import Pseudonymiser, build_patients
+        from ingest.star_alleles import load_definitions
+        from ingest.synthetic import CohortGenerator, SynthConfig, write_cohort
+        from ingest.xrefs import Resolver
+        from kg.cohort import read_cohort_source
+        from kg.export import export_graph
+        from kg.patient_scoring import PatientScorer
+        from kg.patients import cohort_from_records
+        from tests.conftest import FIXTURES
+
+        root = tmp_path_factory.mktemp("service-patients")
+        definitions = {"CYP2C19": load_definitions(FIXTURES, "CYP2C19")}
+        config = SynthConfig(n=120, seed=3, genes=("CYP2C19",))
+        generator = CohortGenerator(read_cohort_source(store), definitions, config)
+        files = write_cohort(generator, root / "cohort", progress=False)
+        resolver = Resolver.from_tables(**PATIENT_RESOLVER_TABLES)
+        ingest = build_patients(
+            [files.phenopackets, files.vcf], resolver, Pseudonymiser(b"0123456789abcdef-training"), FIXTURES
+        )
+        cohort = cohort_from_records(ingest.result.nodes, ingest.result.edges, True)
+        export = export_graph(store, progress=False)
+        few_epochs = PatientTrainConfig(epochs=10, hidden=8, eval_every=5, patience=100, seed=0)
+        result = train_patient_model(export, cohort, few_epochs, progress=False)
+        model_dir = save_patient_model(result, root / "models", export.node_names)
+        scorer = PatientScorer.load(model_dir, FIXTURES)
+        scorer.resolver = resolver
+        patients = PatientModel(scorer, root / "key" / "patient-key", model_dir)
+        _cache["patients"] = PatientModelForService(model_dir, files, patients)
+    return _cache["patients"]
+
+
 def connector(graph_uri: str, timeout_s: float, **kwargs: str) -> Callable[[], GraphStore]:
     def connect() -> GraphStore:
         return GraphStore.connect(graph_uri, driver_options=fail_fast_driver_options(timeout_s), **kwargs)
@@ -58,10 +111,14 @@ def connector(graph_uri: str, timeout_s: float, **kwargs: str) -> Callable[[], G
 
 
 def make_app(
-    connect: Callable[[], GraphStore], model: ServingModel, timeout_s: float = 5.0, **settings: object
+    connect: Callable[[], GraphStore],
+    model: ServingModel,
+    timeout_s: float = 5.0,
+    patients: PatientModel | None = None,
+    **settings: object,
 ) -> FastAPI:
     config = ServiceSettings(api_keys=(API_KEY, OTHER_KEY), graph_timeout_s=timeout_s, **settings)  # type: ignore[arg-type]
-    return create_app(config, model, GraphGateway(connect, timeout_s=timeout_s, concurrency=4))
+    return create_app(config, model, GraphGateway(connect, timeout_s=timeout_s, concurrency=4), patients)
 
 
 def client(app: FastAPI, key: str | None = API_KEY) -> TestClient:

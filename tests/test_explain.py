@@ -139,8 +139,12 @@ def test_a_patient_ingested_from_a_vcf_is_explained_through_the_diplotype_called
     resolver = Resolver.from_tables(genes={g: g for g in genes.values()}, gene_symbols=genes)
     pseudonymiser = Pseudonymiser.from_key_file(tmp_path / "patient-key")
     ingest = build_patients([FIXTURES / "patients" / "genotypes.vcf"], resolver, pseudonymiser, FIXTURES)
+    curated = "MATCH (v:Variant {id: 'dbSNP:rs4244285'}) RETURN v.sources AS sources, COUNT { (v)-[:IN_GENE]->() } AS n"
+    before = world_store.run(curated)
     write_patients(world_store, ingest, progress=False)
     try:
+        assert any(e.dst == "dbSNP:rs4244285" for e in ingest.result.edges if e.type == "CARRIES")
+        assert world_store.run(curated) == before  # a curated variant gets the patient's edge, never their traces
         called = {
             e.src: e.props.get("diplotype")
             for e in ingest.result.edges
@@ -156,3 +160,4 @@ def test_a_patient_ingested_from_a_vcf_is_explained_through_the_diplotype_called
         for patient in ingest.patients:
             delete_patient(world_store, patient.id)
     assert world_store.run("MATCH (p:Patient) RETURN count(p) AS n")[0]["n"] == 1  # the world's own patient
+    assert world_store.run(curated) == before

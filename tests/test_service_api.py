@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import pytest
 
+from kg.explain import explain_drug_disease
 from service.auth import KeyRing
 from service.model import top_k
 from service.schemas import MAX_BATCH_PAIRS
@@ -45,7 +46,10 @@ def test_health_needs_no_key_and_readiness_checks_model_and_graph(app):
     assert anonymous.get("/healthz").json() == {"status": "ok"}
     ready = anonymous.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "model_loaded": True, "graph_reachable": True}
+    assert ready.json() == {
+        "ready": True, "model_loaded": True, "graph_reachable": True, "patient_model": "not configured",
+        "patient_model_version": None,
+    }  # fmt: skip
 
 
 def test_every_other_endpoint_answers_401_without_a_valid_key(app, api):
@@ -133,6 +137,14 @@ def test_diseases_for_a_drug_by_rank_put_its_best_standings_first(api, trained):
     assert ranks == sorted(ranks) and ranks[0] == best
 
 
+def test_candidate_ranks_agree_with_pair_scoring_for_every_disease(trained):
+    model = trained.model
+    for disease in model.disease_ids:
+        ranked = model.candidates(disease, len(model.drug_ids))
+        scored = model.score_pairs([(p.drug, disease) for p in ranked])
+        assert [p.rank for p in ranked] == [s.rank for s in scored] == list(range(1, len(ranked) + 1))
+
+
 def test_top_k_orders_exactly_like_a_stable_sort_with_ties():
     rng = np.random.default_rng(0)
     for trial in range(500):
@@ -202,7 +214,7 @@ def test_request_bodies_over_the_limit_are_refused_before_parsing(graph_uri, tra
     small = client(make_app(connector(graph_uri, 5.0), trained.model, max_body_bytes=2048))
     pairs = json.dumps({"pairs": [{"drug": DONEPEZIL, "disease": ALZHEIMERS}] * 60}).encode()
     declared = small.post("/v1/links/score", content=pairs, headers={"Content-Type": "application/json"})
-    assert declared.status_code == 413 and "exceeds the limit of 2048" in declared.json()["detail"]
+    assert declared.status_code == 413 and "exceeds this endpoint's limit of 2048 bytes" in declared.json()["detail"]
     streamed = small.post(
         "/v1/links/score", content=iter([pairs[:1000], pairs[1000:]]), headers={"Content-Type": "application/json"}
     )
@@ -229,17 +241,35 @@ def test_an_internal_error_leaves_no_trace_or_input_in_response_or_log(graph_uri
 # --- graph-backed endpoints ----------------------------------------------------------------------------------
 
 
-def test_explanation_gives_the_models_numbers_and_real_evidence_paths(api):
+def test_explanation_gives_the_models_numbers_and_the_metapath_evidence(api, store):
     # Fixture rows: Compound::DB00773 CbG Gene::5243 and Disease::DOID:8577 DaG Gene::5243.
     drug, disease = "DRUGBANK:DB00773", "DOID:8577"
     body = api.get(f"/v1/pairs/{drug}/{disease}/explanation", params={"n": 50}).json()
     scored = api.post("/v1/links/score", json={"pairs": [{"drug": drug, "disease": disease}]}).json()["results"][0]
     assert (body["score"], body["rank"], body["known"]) == (scored["score"], scored["rank"], scored["known"])
-    assert "drug_disease_evidence" in body["method"]
-    via_gene = [p for p in body["paths"] if p["node_ids"] == [drug, "NCBIGene:5243", disease]]
-    assert via_gene and via_gene[0]["relationships"] == ["TARGETS", "ASSOCIATED_WITH"]
-    assert [p["hops"] for p in body["paths"]] == sorted(p["hops"] for p in body["paths"])
+    assert "metapath" in body["method"] and body["damping"] == pytest.approx(0.4)
+    via_gene = next(p for p in body["paths"] if p["node_ids"] == [drug, "NCBIGene:5243", disease])
+    assert via_gene["metapath"] == "CbGaD" and via_gene["relationships"] == ["TARGETS", "ASSOCIATED_WITH"]
+    assert via_gene["hops"] == 2 and via_gene["cypher"].startswith("MATCH p = ")
     assert api.get(f"/v1/pairs/{drug}/DOID:0000000/explanation").status_code == 404
+
+
+def test_explanation_paths_are_ranked_by_contribution_as_pmkg_explain_ranks_them(api, store):
+    drug, disease = "DRUGBANK:DB00563", "DOID:1324"  # methotrexate, lung cancer: 4 paths over 3 metapaths
+    body = api.get(f"/v1/pairs/{drug}/{disease}/explanation", params={"n": 50}).json()
+    direct = explain_drug_disease(store, drug, disease, n=50)  # what `pmkg explain` and Neo4j Browser give
+    assert len(body["paths"]) == len(direct.paths) >= 3 and len(body["metapaths"]) >= 2
+    assert [p["node_ids"] for p in body["paths"]] == [p.node_ids for p in direct.paths]
+    assert [p["rank"] for p in body["paths"]] == list(range(1, len(direct.paths) + 1))
+    contributions = [p["contribution"] for p in body["paths"]]
+    assert contributions == sorted(contributions, reverse=True) and sum(contributions) == pytest.approx(1.0)
+    assert sum(m["share"] for m in body["metapaths"]) == pytest.approx(1.0)
+    assert body["total_dwpc"] == pytest.approx(direct.total_dwpc)
+    assert body["drug_name"] == direct.source_name and body["indication"] == direct.known == "treats"
+    fewer = api.get(f"/v1/pairs/{drug}/{disease}/explanation", params={"n": 2, "damping": 0}).json()
+    assert len(fewer["paths"]) == 2 and all(p["pdp"] == pytest.approx(1.0) for p in fewer["paths"])
+    unexplained = api.get(f"/v1/pairs/DRUGBANK:DB00515/{disease}/explanation").json()
+    assert unexplained["paths"] == [] and "no path" in unexplained["notes"][0]
 
 
 def test_the_named_query_library_is_listed_and_runs_with_typed_parameters(api, trained):

@@ -61,7 +61,7 @@ def _assert_down(api, fault):
         assert response.status_code == 503, (fault, name, response.text)
         assert seconds < DEADLINE_S + 1.5, (fault, name, seconds)
         if name == "readyz":
-            assert response.json() == {"ready": False, "model_loaded": True, "graph_reachable": False}
+            assert response.json()["ready"] is False and response.json()["graph_reachable"] is False
         else:
             assert response.headers["Retry-After"] == "5"
             assert "model-backed endpoints (candidates, scores) still answer" in response.json()["detail"]

@@ -163,6 +163,13 @@ def test_bad_vcf_lines_name_the_file_line_and_field(line, message):
         parse_vcf_text(text, "VCF")
 
 
+def test_a_repeated_sample_name_is_reported_by_column_never_by_name():
+    text = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tJane\tBob\tJane\n"
+    with pytest.raises(VcfError, match=r"VCF:2: sample columns 10, 12 of the header repeat a sample name") as info:
+        parse_vcf_text(text, "VCF")
+    assert "Jane" not in str(info.value)
+
+
 def test_a_gene_without_definitions_is_a_clear_error():
     with pytest.raises(IngestError, match="no PharmCAT allele definition for NOTAGENE.*CYP2C19"):
         load_definitions(FIXTURES, "NOTAGENE")
