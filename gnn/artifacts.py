@@ -174,6 +174,11 @@ def model_card(result: TrainResult, version: str) -> str:
     src, rel, dst = result.target
     cfg = result.config
     hp = result.model.hparams
+    paths = hp.get("paths") or []
+    paths_text = (
+        f", plus an MLP over the pair's degree-weighted path counts on {len(paths)} metapaths "
+        f"({', '.join(paths)}) read from the same message-passing graph" if paths else ""
+    )
     nodes = "\n".join(f"| {label} | {n:,} |" for label, n in sorted(hp["num_nodes"].items()))
     edges = "\n".join(
         f"| `({a})-[:{r}]->({b})` | {n:,} |"
@@ -218,7 +223,7 @@ def model_card(result: TrainResult, version: str) -> str:
 
 ## What it predicts
 A score for every `({src})-[:{rel}]->({dst})` pair: a DistMult logit over node embeddings from a
-{hp['num_layers']}-layer heterogeneous GNN (`conv={hp['conv']}`, hidden {hp['hidden']}). Higher means more
+{hp['num_layers']}-layer heterogeneous GNN (`conv={hp['conv']}`, hidden {hp['hidden']}){paths_text}. Higher means more
 likely; `probability` (calibration.json, fitted on the validation fold) is the calibrated number, while
 `sigmoid(score)` is **not calibrated** to the real prevalence ({gm['prevalence']:.4%} of candidate
 pairs in the test set). Use the per-{dst} rank, not the raw value, unless a calibrator is fitted.

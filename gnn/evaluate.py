@@ -4,6 +4,8 @@
 the message-passing graph without the held-out edges), then scores on the *same* split, the same held-out
 edges and the same candidate pairs:
 
+- ``gnn_no_paths``: the same GNN without the path term of the hybrid decoder (an ablation: the gain of the
+  pair-level path features over message passing alone), trained on the same split;
 - ``degree_prior``: training treats-degree product (:mod:`gnn.baselines`);
 - ``dwpc``: Rephetio-style metapath DWPC + logistic regression (:mod:`gnn.dwpc`);
 - ``transe`` / ``distmult`` / ``rotate``: ``torch_geometric.nn.kge`` models on the message-passing graph
@@ -27,7 +29,7 @@ from gnn.metrics import evaluate_candidates, pair_mask
 from gnn.train import TrainConfig, TrainResult, train
 from kg.export import GraphExport
 
-BASELINES = ("degree_prior", "dwpc", "transe", "distmult", "rotate")
+BASELINES = ("gnn_no_paths", "degree_prior", "dwpc", "transe", "distmult", "rotate")
 MODEL_ORDER = ("gnn", *BASELINES)
 
 
@@ -85,6 +87,13 @@ def run_split(
     extra: dict[str, Any] = {}
     for name in baselines:
         t0 = time.perf_counter()
+        if name == "gnn_no_paths":
+            if not cfg.paths:
+                continue  # the model is a pure GNN already
+            pure = train(export, replace(cfg, paths=()), progress=progress, test_dst=test_dst)
+            assert pure.test_scores is not None
+            scores[name], seconds[name] = pure.test_scores, pure.train_seconds
+            continue
         if name == "degree_prior":
             scores[name] = degree_product_scores(split.train, n_src, n_dst)[np.ix_(cands.src, cands.dst)]
         elif name == "dwpc":

@@ -30,9 +30,11 @@ from torch_geometric.utils import to_torch_csr_tensor
 
 from gnn.conv import RelationalConv, relation_plan
 from gnn.data import feature_dims, num_nodes_dict
+from gnn.path_features import PathBlock, PathFeaturizer
 
 EdgeType = tuple[str, str, str]
 CONVS = ("rel", "sage", "graph")
+PAIR_CHUNK = 1 << 21  # pairs per column chunk when a hybrid scores a large block
 EMBEDDINGS = ("learned", "context", "random", "none")
 
 
@@ -154,9 +156,44 @@ class DistMult(nn.Module):
         return (h_src * self.rel) @ h_dst.t() + self.bias
 
 
-class LinkPredictor(nn.Module):
-    """Encoder + DistMult for ``target = (src_label, REL, dst_label)``.
+class PathScorer(nn.Module):
+    """A learned function of a pair's path-count vector (:mod:`gnn.path_features`), added to the DistMult logit.
 
+    ``x`` (S, M) raw DWPC values → ``mlp(asinh(x / scale))`` (S,). ``scale`` (M,) is a buffer set once from
+    the training graph (mean non-zero value per metapath, as the DWPC baseline scales), so the features keep
+    one meaning across epochs and after loading. A pair with no path at all scores ``mlp(0)``, which lets a
+    whole ``(N_src, N_dst)`` block be built from its sparse support (:meth:`block`).
+    """
+
+    def __init__(self, num_paths: int, hidden: int) -> None:
+        super().__init__()
+        self.register_buffer("scale", torch.ones(num_paths))
+        self.mlp = nn.Sequential(nn.Linear(num_paths, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.mlp(torch.asinh(x / self.scale)).squeeze(-1)
+
+    def block(self, paths: PathBlock) -> Tensor:
+        """Logits ``(R, C)`` of every pair of a :class:`gnn.path_features.PathBlock`."""
+        rows, cols, x = paths.support()
+        zero = self.forward(torch.zeros(1, self.scale.numel()))
+        out = zero.expand(*paths.shape)
+        if rows.size == 0:
+            return out.clone()
+        index = (torch.from_numpy(rows), torch.from_numpy(cols))
+        return out.index_put(index, self.forward(torch.from_numpy(x)))
+
+    def set_scale(self, paths: PathBlock) -> None:
+        for k, mat in enumerate(paths.mats):
+            self.scale[k] = float(mat.data.mean()) if mat.nnz else 1.0
+
+
+class LinkPredictor(nn.Module):
+    """Encoder + DistMult for ``target = (src_label, REL, dst_label)``, optionally + a path-feature term.
+
+    With ``paths`` (metapath names of :data:`gnn.path_features.PAIR_PATHS`), the logit of a pair is
+    ``DistMult(h_src, h_dst) + PathScorer(DWPC vector of the pair)``: the hybrid decoder. The path counts are
+    read from the same message-passing graph as the embeddings, so they hold out exactly what it holds out.
     ``hparams`` holds everything needed to rebuild the module (see :meth:`from_hparams`); it is JSON-safe.
     """
 
@@ -176,9 +213,12 @@ class LinkPredictor(nn.Module):
         embeddings: str = "none",
         sparse: bool = False,
         prune: bool = True,
+        paths: tuple[str, ...] | list[str] = (),
+        path_hidden: int = 32,
     ) -> None:
         super().__init__()
         edge_types = [tuple(et) for et in edge_types]
+        self.paths = list(paths)
         self.target: EdgeType = tuple(target)  # type: ignore[assignment]
         self.sparse = sparse
         self.hparams: dict[str, Any] = {
@@ -186,6 +226,7 @@ class LinkPredictor(nn.Module):
             "edge_types": [list(et) for et in edge_types], "target": list(target), "hidden": hidden,
             "num_layers": num_layers, "dropout": dropout, "conv": conv, "aggr": aggr, "residual": residual,
             "norm": norm, "embeddings": embeddings, "sparse": sparse, "prune": prune,
+            "paths": list(paths), "path_hidden": path_hidden,
         }
         self.encoder = HeteroEncoder(
             num_nodes, feature_dims, edge_types, hidden=hidden, num_layers=num_layers, dropout=dropout,
@@ -193,6 +234,7 @@ class LinkPredictor(nn.Module):
             plain_types=(self.target[0], self.target[2]),
         )
         self.decoder = DistMult(hidden)
+        self.path_scorer = PathScorer(len(self.paths), path_hidden) if self.paths else None
 
     @classmethod
     def for_data(cls, data: HeteroData, target: EdgeType, **kwargs: Any) -> LinkPredictor:
@@ -268,17 +310,56 @@ class LinkPredictor(nn.Module):
     def encode(self, x_dict: dict[str, Tensor], edge_dict: dict[EdgeType, Any]) -> dict[str, Tensor]:
         return self.encoder(x_dict, edge_dict)
 
+    def featurizer(self, data: HeteroData) -> PathFeaturizer | None:
+        """The path-count featurizer of ``data`` for this model's metapaths (None for a pure GNN)."""
+        return PathFeaturizer(data, self.target, self.paths) if self.paths else None
+
     def score_pairs(self, h: dict[str, Tensor], pairs: Tensor) -> Tensor:
-        """``pairs`` int (2, P) of (src idx, dst idx) → logits (P,)."""
+        """DistMult logits (P,) of ``pairs`` int (2, P) of (src idx, dst idx); the path term is not included
+        (training adds it from a block, see :func:`gnn.train.train`)."""
         src, _, dst = self.target
         return self.decoder(h[src][pairs[0]], h[dst][pairs[1]])
 
-    def score_block(self, h: dict[str, Tensor], src_idx: Tensor, dst_idx: Tensor) -> Tensor:
-        """Logits for every pair of ``src_idx`` (S,) × ``dst_idx`` (D,), shape (S, D)."""
-        src, _, dst = self.target
-        return self.decoder.all_pairs(h[src][src_idx], h[dst][dst_idx])
+    def score_block(
+        self, h: dict[str, Tensor], src_idx: Tensor, dst_idx: Tensor, paths: PathBlock | None = None
+    ) -> Tensor:
+        """Logits for every pair of ``src_idx`` (S,) × ``dst_idx`` (D,), shape (S, D).
 
-    def score_all(self, h: dict[str, Tensor]) -> Tensor:
-        """Logits for every (src, dst) pair, shape (N_src, N_dst)."""
+        A hybrid model needs ``paths``, the :class:`PathBlock` of the same rows and columns.
+        """
         src, _, dst = self.target
-        return self.decoder.all_pairs(h[src], h[dst])
+        logits = self.decoder.all_pairs(h[src][src_idx], h[dst][dst_idx])
+        if self.path_scorer is None:
+            return logits
+        if paths is None or paths.shape != tuple(logits.shape):
+            raise ValueError("a hybrid model scores a block with the PathBlock of the same rows and columns")
+        return logits + self.path_scorer.block(paths)
+
+    def score_graph_block(self, data: HeteroData, h: dict[str, Tensor], src_idx: Tensor, dst_idx: Tensor,
+                          featurizer: PathFeaturizer | None = None) -> Tensor:
+        """:meth:`score_block` with the path counts read from ``data`` (the graph ``h`` was computed on).
+
+        Large blocks (all 61M pairs for the service) go in column chunks, so the path features of at most
+        ``S × PAIR_CHUNK`` pairs are held at once.
+        """
+        if self.path_scorer is None:
+            return self.score_block(h, src_idx, dst_idx)
+        featurizer = featurizer or self.featurizer(data)
+        assert featurizer is not None
+        rows = src_idx.numpy()
+        step = max(1, PAIR_CHUNK // max(1, rows.size))
+        parts = []
+        for start in range(0, dst_idx.numel(), step):
+            cols = dst_idx[start : start + step]
+            parts.append(self.score_block(h, src_idx, cols, featurizer.block(rows, cols.numpy())))
+        return torch.cat(parts, dim=1) if parts else self.score_block(h, src_idx, dst_idx, featurizer.block(rows, []))
+
+    def score_all(self, h: dict[str, Tensor], data: HeteroData | None = None) -> Tensor:
+        """Logits for every (src, dst) pair, shape (N_src, N_dst); a hybrid model needs its graph ``data``."""
+        src, _, dst = self.target
+        if self.path_scorer is None:
+            return self.decoder.all_pairs(h[src], h[dst])
+        if data is None:
+            raise ValueError("a hybrid model scores all pairs with its message-passing graph: pass data")
+        rows, cols = torch.arange(h[src].size(0)), torch.arange(h[dst].size(0))
+        return self.score_graph_block(data, h, rows, cols)

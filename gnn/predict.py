@@ -1,7 +1,8 @@
 """Score every (drug, disease) pair, rank drugs per disease, and take the top k.
 
 All functions are vectorised: one matrix product for the scores, one stable sort per call for the ranks.
-Scores are DistMult logits (``sigmoid`` gives an uncalibrated probability; the ranking is the same).
+Scores are the model's logits (DistMult, plus the path term of a hybrid model; ``sigmoid`` gives an
+uncalibrated probability; the ranking is the same).
 Ties are broken by the lower source index, the same way in :func:`rank_all` and :func:`top_k_per_disease`,
 so a pair's rank in one equals its position in the other.
 """
@@ -31,7 +32,7 @@ class Prediction(NamedTuple):
 
 @torch.no_grad()
 def score_all_pairs(result_or_model: TrainResult | LinkPredictor, data: HeteroData | None = None) -> np.ndarray:
-    """DistMult logits for every (src, dst) pair of the target relation.
+    """Logits for every (src, dst) pair of the target relation (DistMult, plus the path term of a hybrid).
 
     Args:
         result_or_model: a :class:`gnn.train.TrainResult` (its message-passing graph is used unless ``data``
@@ -52,7 +53,7 @@ def score_all_pairs(result_or_model: TrainResult | LinkPredictor, data: HeteroDa
     was_training = model.training
     model.eval()
     try:
-        return model.score_all(model.embed(data)).numpy()
+        return model.score_all(model.embed(data), data).numpy()
     finally:
         model.train(was_training)
 
@@ -65,7 +66,8 @@ def score_candidates(model: LinkPredictor, data: HeteroData, candidates: Candida
     model.eval()
     try:
         h = model.embed(data)
-        return model.score_block(h, torch.from_numpy(candidates.src), torch.from_numpy(candidates.dst)).numpy()
+        src, dst = torch.from_numpy(candidates.src), torch.from_numpy(candidates.dst)
+        return model.score_graph_block(data, h, src, dst).numpy()
     finally:
         model.train(was_training)
 

@@ -72,15 +72,21 @@ def markdown_table(group: dict[str, dict[str, tuple[float, float, int]]], metric
 
 
 def area_flags(stats: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per ``area:*`` group: GNN vs degree prior, flagged where the GNN does not beat the prior."""
+    """One row per ``area:*`` group: the GNN against the prior (and DWPC, when it ran), with a flag where the
+    GNN does not beat the degree prior on AUROC, MRR and Recall@100, or ranks below DWPC on MRR."""
     rows = []
     for group, models in sorted(stats.items()):
         if not group.startswith("area:") or "gnn" not in models or "degree_prior" not in models:
             continue
         g, p = models["gnn"], models["degree_prior"]
-        beats = all(g[k][0] > p[k][0] for k in ("auroc", "mrr", "recall@100"))
+        flags = []
+        if not all(g[k][0] > p[k][0] for k in ("auroc", "mrr", "recall@100")):
+            flags.append("does not beat the prior")
+        if "dwpc" in models and g["mrr"][0] <= models["dwpc"]["mrr"][0]:
+            flags.append("MRR not above DWPC")
         rows.append({"area": group.removeprefix("area:"), "runs": g["auroc"][2], "gnn": g, "prior": p,
-                     "flag": "" if beats else "does not beat the prior"})
+                     "dwpc": models.get("dwpc"), "gnn_no_paths": models.get("gnn_no_paths"),
+                     "flag": "; ".join(flags)})
     return rows
 
 

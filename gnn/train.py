@@ -47,10 +47,12 @@ from gnn.data import export_checksum, pair_codes, remove_pairs, replace_edges, r
 from gnn.features import similarity_edges, target_spectral
 from gnn.metrics import evaluate_candidates
 from gnn.model import LinkPredictor
+from gnn.path_features import DEFAULT_PATHS, PathBlock
 from gnn.split import EdgeSplit, make_split
 from kg.export import EdgeKey, GraphExport
 
 NEGATIVES = ("auto", "uniform", "seen_dst")
+HIDE_UNITS = ("auto", "edge", "disease")
 
 
 @dataclass
@@ -86,13 +88,27 @@ class TrainConfig:
     holdout_drop_pair_edges: bool = True
     patience: int = 20
     threads: int = 1
+    # Metapaths of the hybrid decoder's path term (gnn.path_features); () = the pure GNN. All of them was chosen
+    # over the target-step ones only on validation MRR (full graph, random fold 0 and disease-holdout folds 0-4).
+    paths: tuple[str, ...] = DEFAULT_PATHS
+    path_hidden: int = 32
+    hide_unit: str = "auto"  # what an epoch hides from message passing: "edge", "disease", "auto" (see train)
 
     def model_kwargs(self) -> dict[str, Any]:
         return {
             "hidden": self.hidden, "num_layers": self.num_layers, "dropout": self.dropout, "conv": self.conv,
             "aggr": self.aggr, "residual": self.residual, "norm": self.norm,
             "embeddings": self.embeddings, "sparse": self.sparse, "prune": self.prune,
+            "paths": tuple(self.paths), "path_hidden": self.path_hidden,
         }
+
+    def hides_diseases(self) -> bool:
+        """Whether each epoch hides whole destination nodes (zero-shot splits) rather than single edges."""
+        if self.hide_unit not in HIDE_UNITS:
+            raise ValueError(f"hide_unit must be one of {HIDE_UNITS}, got {self.hide_unit!r}")
+        if self.hide_unit == "auto":
+            return self.split in ("disease_holdout", "disease_set")
+        return self.hide_unit == "disease"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -280,6 +296,16 @@ def train(
     rank_src = torch.from_numpy(src_pool)
     src_pos = np.full(n_src, -1, dtype=np.int64)
     src_pos[src_pool] = np.arange(src_pool.size)
+    featurizer = model.featurizer(data)
+    val_paths = test_paths = None
+    if featurizer is not None:
+        assert model.path_scorer is not None
+        # Path counts of val/test pairs use the training edges only (the graph's); the scale is theirs too.
+        model.path_scorer.set_scale(featurizer.block(src_pool, np.unique(split.train[1])))
+        val_paths = featurizer.block(val_cands.src, val_cands.dst)
+        test_paths = featurizer.block(test_cands.src, test_cands.dst)
+    hide_diseases = config.hides_diseases()
+    train_dst = np.unique(split.train[1])
 
     history: list[dict[str, float]] = []
     best_sel, best_epoch, best_state, stale = -np.inf, 0, copy.deepcopy(model.state_dict()), 0
@@ -288,27 +314,42 @@ def train(
     for epoch in bar:
         t0 = time.perf_counter()
         model.train()
+        visible = split.train
         if config.mp_target_dropout > 0:
-            n_sup = max(1, round(split.train.shape[1] * config.mp_target_dropout))
-            sup = split.train[:, rng.choice(split.train.shape[1], n_sup, replace=False)]
-            epoch_graph = replace_edges(data, target, remove_pairs(split.train, sup, n_dst))
+            sup = hidden_positives(rng, split.train, config.mp_target_dropout, hide_diseases, train_dst)
+            visible = remove_pairs(split.train, sup, n_dst)
+            epoch_graph = replace_edges(data, target, visible)
             inputs = model.inputs(epoch_graph, base=full_inputs, changed=[target, reverse_key(target)])
         else:
             sup, inputs = split.train, full_inputs
-        neg = sample_negatives(rng, sup.shape[1] * config.neg_ratio, n_src, n_dst, train_codes, dst_pool, src_pool)
-        pairs = torch.from_numpy(np.concatenate([sup, neg], axis=1))
+        # Zero-shot epochs contrast a hidden disease's drugs with other drugs of the hidden diseases only.
+        pool = np.unique(sup[1]) if hide_diseases and dst_pool is not None else dst_pool
+        neg = sample_negatives(rng, sup.shape[1] * config.neg_ratio, n_src, n_dst, train_codes, pool, src_pool)
+        pairs = np.concatenate([sup, neg], axis=1)
         labels = torch.cat([torch.ones(sup.shape[1]), torch.zeros(neg.shape[1])])
         optimizer.zero_grad()
         h = model.encode(*inputs)
-        loss = loss_fn(model.score_pairs(h, pairs), labels)
+        cols = np.unique(pairs[1])
+        path_block = None
+        if featurizer is not None:
+            assert model.path_scorer is not None
+            # The epoch's world: its hidden positives are absent from the path counts as from message passing.
+            path_block = model.path_scorer.block(featurizer.block(src_pool, cols, visible))
+        logits = model.score_pairs(h, torch.from_numpy(pairs))
+        if path_block is not None:
+            logits = logits + path_block[src_pos[pairs[0]], np.searchsorted(cols, pairs[1])]
+        loss = loss_fn(logits, labels)
         if config.rank_loss_weight > 0:
-            loss = loss + config.rank_loss_weight * _rank_term(model, h, sup, split.train, rank_src, src_pos)
+            loss = loss + config.rank_loss_weight * _rank_term(
+                model, h, sup, split.train, rank_src, src_pos, cols, path_block
+            )
         loss.backward()
         optimizer.step()
 
         val_auroc = val_mrr = float("nan")
         if split.val.shape[1]:
-            m = evaluate_candidates(_block_scores(model, full_inputs, val_cands), val_cands, split.val, split.train)
+            val_block = _block_scores(model, full_inputs, val_cands, val_paths)
+            m = evaluate_candidates(val_block, val_cands, split.val, split.train)
             val_auroc, val_mrr = m["auroc"], m["mrr"]
         seconds = time.perf_counter() - t0
         history.append({"epoch": epoch, "loss": float(loss.detach()), "val_auroc": val_auroc, "val_mrr": val_mrr,
@@ -332,8 +373,8 @@ def train(
         model.load_state_dict(best_state)
     model.eval()
 
-    test_scores = _block_scores(model, full_inputs, test_cands)
-    val_scores = _block_scores(model, full_inputs, val_cands)
+    test_scores = _block_scores(model, full_inputs, test_cands, test_paths)
+    val_scores = _block_scores(model, full_inputs, val_cands, val_paths)
     prior = degree_product_scores(split.train, n_src, n_dst)
     known = split.known_for_test()
     test_metrics = {
@@ -361,13 +402,35 @@ def train(
     )
 
 
+def hidden_positives(
+    rng: np.random.Generator, train_edges: np.ndarray, fraction: float, whole_diseases: bool, train_dst: np.ndarray
+) -> np.ndarray:
+    """The training edges an epoch hides from message passing (and path counts) and predicts.
+
+    Edge level: a ``fraction`` of the edges. Disease level (zero-shot splits): every edge of a ``fraction`` of
+    the training diseases, so the epoch poses the test's question, a disease with no known indication.
+    """
+    if whole_diseases:
+        n = max(1, round(train_dst.size * fraction))
+        hidden = rng.choice(train_dst, n, replace=False)
+        return train_edges[:, np.isin(train_edges[1], hidden)]
+    n_sup = max(1, round(train_edges.shape[1] * fraction))
+    return train_edges[:, np.sort(rng.choice(train_edges.shape[1], n_sup, replace=False))]
+
+
 def _rank_term(
     model: LinkPredictor, h: dict, sup: np.ndarray, train_edges: np.ndarray, rank_src: torch.Tensor,
-    src_pos: np.ndarray,
+    src_pos: np.ndarray, block_cols: np.ndarray, path_block: torch.Tensor | None,
 ) -> torch.Tensor:
-    """:func:`rank_loss` over the candidate drugs × the diseases of this epoch's positives."""
+    """:func:`rank_loss` over the candidate drugs × the diseases of this epoch's positives.
+
+    ``path_block`` (optional) is the path term over the candidate drugs × ``block_cols`` (a superset).
+    """
     cols, col_of = np.unique(sup[1], return_inverse=True)
-    block = model.score_block(h, rank_src, torch.from_numpy(cols))
+    block = model.score_block(h, rank_src, torch.from_numpy(cols)) if path_block is None else (
+        model.decoder.all_pairs(h[model.target[0]][rank_src], h[model.target[2]][torch.from_numpy(cols)])
+        + path_block[:, np.searchsorted(block_cols, cols)]
+    )
     known = torch.zeros(block.shape, dtype=torch.bool)
     in_cols = np.isin(train_edges[1], cols) & (src_pos[train_edges[0]] >= 0)
     known_rows = src_pos[train_edges[0][in_cols]]
@@ -377,19 +440,12 @@ def _rank_term(
 
 
 @torch.no_grad()
-def _block_scores(model: LinkPredictor, inputs: tuple[dict, Any], cands: Candidates) -> np.ndarray:
+def _block_scores(
+    model: LinkPredictor, inputs: tuple[dict, Any], cands: Candidates, paths: PathBlock | None = None
+) -> np.ndarray:
     was_training = model.training
     model.eval()
     h = model.encode(*inputs)
-    scores = model.score_block(h, torch.from_numpy(cands.src), torch.from_numpy(cands.dst)).numpy()
-    model.train(was_training)
-    return scores
-
-
-@torch.no_grad()
-def _all_scores(model: LinkPredictor, inputs: tuple[dict, Any]) -> np.ndarray:
-    was_training = model.training
-    model.eval()
-    scores = model.score_all(model.encode(*inputs)).numpy()
+    scores = model.score_block(h, torch.from_numpy(cands.src), torch.from_numpy(cands.dst), paths).numpy()
     model.train(was_training)
     return scores

@@ -383,9 +383,8 @@ def main() -> None:
     # The embedded graph server's JVM shares the cores with torch in this process; spinning OpenMP workers
     # would starve it (measured 10-20x slow-downs in DESIGN.md section 8). Must be set before torch loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    # The embedded server's JVM shares the process with numpy/scipy's OpenBLAS (the spectral features' SVD).
-    # One `pmkg demo` run died with signal 11 in training with OpenBLAS's default threads and the same run
-    # passed with one; the cause is not proven, but one BLAS thread is plenty at this scale.
+    # One BLAS thread is plenty at this scale and leaves the second core to the embedded JVM. (The signal-11
+    # deaths once blamed on OpenBLAS threads were SIGTERMs hitting JPype's TERM handler: kg.embedded.)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         app()

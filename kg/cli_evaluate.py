@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 SPLIT_GROUPS = "random,disease_holdout,areas"
-ALL_BASELINES = "degree_prior,dwpc,transe,distmult,rotate"
+ALL_BASELINES = "gnn_no_paths,degree_prior,dwpc,transe,distmult,rotate"
 
 
 def evaluate(

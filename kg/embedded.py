@@ -16,7 +16,9 @@ import json
 import logging
 import os
 import secrets
+import signal
 import socket
+import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -166,6 +168,31 @@ def start_or_attach(path: str | os.PathLike, heap: str | None = None) -> ServerE
         return _start(root, heap or os.environ.get("PMKG_ARCADEDB_HEAP", "4g"))
 
 
+def _exit_on_sigterm(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def handle_sigterm_in_python() -> bool:
+    """Give SIGTERM a Python handler (exit status 143 through ``SystemExit``) unless one is set already.
+
+    Why: JPype >= 1.6 routes the JVM's SIGTERM to ``PyErr_SetInterruptEx(SIGTERM)`` from the JVM's own
+    "SIGTERM handler" thread, which holds no Python thread state. When Python's handler for SIGTERM is the
+    default (the integer ``SIG_DFL``), CPython 3.11 compares it with ``PyObject_RichCompare``, which needs a
+    thread state, and the process dies with SIGSEGV at address 0x20 instead of terminating (every ``kill`` or
+    ``timeout`` of a process hosting the embedded server; hs_err files show ``JPypeSignal.interruptPy``).
+    With a Python callable installed, CPython only sets a flag, and the main thread exits cleanly: ``finally``
+    blocks and ``atexit`` run, so the server stops and removes its descriptor. Called after the JVM started:
+    ``signal.signal`` then also takes the OS-level handler back from the JVM, so a main thread blocked in a
+    system call is woken at once. Returns whether it installed the handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False  # signal.signal works in the main thread only; an embedding app owns its signals then
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return False
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    return True
+
+
 def _start(root: Path, heap: str) -> ServerEndpoint:
     log_dir = root / "logs"
     log_dir.mkdir(exist_ok=True)
@@ -189,6 +216,7 @@ def _start(root: Path, heap: str) -> ServerEndpoint:
             jvm_kwargs={"heap_size": heap},
         )
         server.start()
+        handle_sigterm_in_python()
         server.create_database(DATABASE_NAME)
     except Exception as exc:  # the JVM raises its own exception types through JPype
         raise EmbeddedServerError(

@@ -45,7 +45,7 @@ class UnknownNode(LookupError):
 class PairScore:
     drug: str
     disease: str
-    score: float  # DistMult logit
+    score: float  # model logit (DistMult, plus the path term of a hybrid model)
     probability: float | None  # calibrated (Platt) at the real prevalence; None without calibration.json
     rank: int  # the drug's rank among all candidate drugs for this disease (1 = best; ties by id order)
     known: bool  # an existing TREATS edge (indication) in the graph

@@ -33,7 +33,7 @@ class Candidate(BaseModel):
     rank: int = Field(description="Rank among all candidate drugs for this disease (1 = best).")
     drug_id: str
     drug_name: str | None
-    score: float = Field(description="Model logit (DistMult).")
+    score: float = Field(description="Model logit (DistMult, plus the path term of a hybrid model).")
     probability: Probability
     known: bool = Field(description="Already an indication (TREATS edge) in the graph.")
 

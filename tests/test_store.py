@@ -1,6 +1,7 @@
 """The embedded store: start, attach from another process, restart, and clear connection errors."""
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,27 @@ def test_restart_keeps_data_and_credentials(tmp_path):
     assert _python(read) == "1"  # a second server start on the same files, after the first one stopped
     assert not (tmp_path / "db" / "server.json").exists(), "the owner removes its descriptor at exit"
     assert oct((tmp_path / "db" / "root-password").stat().st_mode & 0o777) == "0o600"
+
+
+def test_sigterm_stops_the_owner_cleanly_instead_of_a_jvm_segfault(tmp_path):
+    # Before kg.embedded installed a Python SIGTERM handler, JPype's TERM handler called into CPython from a
+    # JVM thread without a thread state: `kill` ended the process with SIGSEGV (hs_err: JPypeSignal.interruptPy).
+    uri = f"embedded://{tmp_path / 'db'}"
+    code = (
+        f"from kg.store import GraphStore; import time; s = GraphStore.connect({uri!r});"
+        "s.run('RETURN 1'); print('ready', flush=True); time.sleep(120)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready", proc.stderr
+        assert (tmp_path / "db" / "server.json").exists()
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert rc == 128 + signal.SIGTERM, (rc, proc.stderr.read()[-2000:] if proc.stderr else "")
+    assert not (tmp_path / "db" / "server.json").exists(), "atexit ran: the server stopped and removed its descriptor"
 
 
 def test_schema_is_idempotent_and_has_a_constraint_per_label(store):
