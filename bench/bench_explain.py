@@ -1,6 +1,6 @@
 """Evidence paths on a built graph: the sanity rate (top paths vs random paths) and the explain latency.
 
-    python bench/bench_explain.py -g embedded:///tmp/e-graph/graph [--pairs 200] [--latency-pairs 50]
+    python bench/bench_explain.py -g embedded://pmkg-data/graph [--pairs 200] [--latency-pairs 50]
 
 Protocol (printed with the numbers):
 

@@ -1,6 +1,6 @@
 """Time the GNN's stages on an existing graph (e.g. the full multi-source build) and print a table.
 
-    python bench/bench_gnn_full.py -g embedded:///tmp/d-graph [--epochs N]
+    python bench/bench_gnn_full.py -g embedded://pmkg-data/graph [--epochs N]
 
 Stages, each with a baseline measured in the same run:
 - export over Bolt into numpy (columnar ``collect()`` per type), as edges/s;
