@@ -83,8 +83,7 @@ def evaluate(
         disease_text=f"{folds}-fold cross-validation over the diseases with TREATS edges (zero-shot); 10% of the "
         "remaining diseases are validation diseases.",
         area_text=f"each TxGNN disease area held out whole, {seeds} seeds; areas map to the graph through MONDO "
-        "→ DOID exact matches plus DO IS_A descendants; baselines: "
-        + ", ".join(area_chosen or chosen) + ".",
+        "→ DOID exact matches plus DO IS_A descendants.",
     )
     def report_so_far(runs: list) -> None:
         if len(runs) < len(specs):

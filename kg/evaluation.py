@@ -121,6 +121,19 @@ def _cell(models: list[dict | None], metric: str) -> str:
     return " / ".join("–" if m is None else f"{m[metric][0]:.3f}" for m in models)
 
 
+def _split_lines(runs: list[SplitRun], meta: dict[str, Any]) -> list[str]:
+    """The protocol lines of the split schemes this report holds, each with the models that ran on it."""
+    lines = []
+    for scheme, text_key in (("random", "random_text"), ("disease_holdout", "disease_text"), ("area:*", "area_text")):
+        ran = [r for r in runs if (r.spec.group.startswith("area:") if scheme == "area:*" else r.spec.group == scheme)]
+        if not ran:
+            continue
+        models = list(dict.fromkeys(row["model"] for run in ran for row in run.rows))
+        text = meta.get(text_key, "").rstrip(".")
+        lines.append(f"- `{scheme}`: {text}. Models in the same run: {', '.join(models)}.")
+    return lines
+
+
 def write_report(
     runs: list[SplitRun],
     out_dir: Path,
@@ -162,9 +175,7 @@ def write_report(
         "- Splits are made before any negative is drawn. Val and test TREATS edges are removed from message "
         "passing in both directions and from every feature (degree features, DWPC matrices, KGE triples); "
         "under a disease holdout every PALLIATES edge of a held-out disease goes too.",
-        "- `random`: " + meta.get("random_text", "") ,
-        "- `disease_holdout`: " + meta.get("disease_text", ""),
-        "- `area:*`: " + meta.get("area_text", ""),
+        *_split_lines(runs, meta),
         "- Metrics over every candidate pair that is not a training/validation positive (no sampled "
         "negatives): AUROC, AUPRC; MRR and Hits@k filtered per test edge; Recall@k per disease, averaged. "
         "Under a disease holdout only the held-out diseases' columns are ranked. "

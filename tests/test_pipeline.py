@@ -106,6 +106,7 @@ def test_evaluate_command_writes_report_plots_and_per_seed_csv(graph_uri, ingest
     assert result.exit_code == 0, result.output
     report = (out / "report.md").read_text()
     assert "export checksum" in report and "## disease_holdout" in report and "degree_prior" in report
+    assert "Models in the same run: gnn, degree_prior, dwpc." in report and "`area:*`" not in report
     rows = list(csv.DictReader((out / "per-seed.csv").read_text().splitlines()))
     assert sorted({(r["group"], r["fold"], r["model"]) for r in rows}) == sorted(
         (g, str(f), m) for g in ("random", "disease_holdout") for f in (0, 1) for m in ("gnn", "degree_prior", "dwpc")
