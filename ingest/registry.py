@@ -26,6 +26,7 @@ from ingest.xrefs import Resolver
 Job = Callable[[Path, Resolver], IngestResult]
 
 # Vocabularies first (genes, diseases, ontologies), so that the sources linking them find their endpoints.
+# The order is also the naming authority: the source that creates a node owns its name (kg.schema.OWNER_PROPERTIES).
 JOBS: dict[str, tuple[SourceInfo, Job]] = {
     "genes": (genes.SOURCE, genes.run),
     "disease-ontology": (disease_ontology.SOURCE, disease_ontology.run),

@@ -30,6 +30,7 @@ from typing import Any
 from tqdm import tqdm
 
 from kg import embedded
+from kg.schema import OWNER_PROPERTIES
 from kg.store import GraphStore
 from kg.writer import DEFAULT_BATCH_SIZE, GraphWriter, GroupStats
 
@@ -180,7 +181,11 @@ def _props_stored(props: dict[str, Any], stored: dict[str, Any]) -> bool:
 
 def _node_unchanged(row: dict, stored: dict | None) -> bool:
     """Whether the plain path's node MERGE would change nothing: properties stored, source already listed."""
-    return stored is not None and row["source"] in (stored.get("sources") or []) and _props_stored(row["props"], stored)
+    if stored is None or row["source"] not in (stored.get("sources") or []):
+        return False
+    others = stored.get("source") != row["source"]
+    props = {k: v for k, v in row["props"].items() if not (k in OWNER_PROPERTIES and others and k in stored)}
+    return _props_stored(props, stored)
 
 
 def _count_unchanged(count: int, stats: GroupStats, bar: tqdm) -> None:

@@ -55,7 +55,7 @@ from tqdm import tqdm
 
 from kg.dialect import NEO4J
 from kg.records import EdgeRecord, NodeRecord
-from kg.schema import PROVENANCE_PROPERTIES, SchemaError, validate_edge, validate_node
+from kg.schema import OWNER_PROPERTIES, PROVENANCE_PROPERTIES, SchemaError, validate_edge, validate_node
 
 if TYPE_CHECKING:
     from kg.load import SourceOutcome
@@ -360,6 +360,8 @@ class _Group:
         self.ids: dict[str, str] = {}  # node groups: id -> the same str object, to share it with edge keys
         self.edge_keys: set[tuple[str, str, str]] = set()  # relationship groups: (src, dst, source)
         self.updates: dict = {}  # key -> what later duplicates of that key bring
+        self.owner: dict[str, str] = {}  # node groups: id -> the first record's source
+        self.named: set[tuple[str, str]] = set()  # node groups: (id, OWNER_PROPERTIES key) already set
 
 
 class ImportWriter:
@@ -420,15 +422,23 @@ class ImportWriter:
             return
         if record.id not in group.ids:
             group.ids[record.id] = record.id
+            group.owner[record.id] = props["source"]
+            group.named.update((record.id, key) for key in OWNER_PROPERTIES if key in props)
             if group.spool is None:
                 group.spool = _Spool(group.spool_path)
             group.spool.add((record.id, props))
             return
-        # Same (label, id) again: MERGE keeps the first provenance and lets later properties win.
+        # Same (label, id) again: MERGE keeps the first provenance, lets only the owner (the first source)
+        # replace OWNER_PROPERTIES, and lets later properties win otherwise.
         group.counts.duplicates += 1
         update = group.updates.get(record.id)
         if update is None:
             update = group.updates[record.id] = ({}, [])
+        for key in OWNER_PROPERTIES:
+            if key in props and (record.id, key) in group.named and props["source"] != group.owner[record.id]:
+                props = {k: v for k, v in props.items() if k != key}
+            elif key in props:
+                group.named.add((record.id, key))
         update[0].update({k: v for k, v in props.items() if k not in PROVENANCE_PROPERTIES})
         if props["source"] not in update[1]:
             update[1].append(props["source"])

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from kg.records import EdgeRecord, NodeRecord
 
 PROVENANCE_PROPERTIES: tuple[str, ...] = ("source", "source_version", "license")
+# Node properties that belong to the node's owner, the source that created it (as its provenance does): other
+# sources only fill them in when missing. Ingest runs the most authoritative source of each label first (NCBI
+# gene_info for genes, the Disease Ontology for diseases, Hetionet's DrugBank names for drugs), so a later
+# source's spelling ("clopidogrel") does not rename the node; a newer release of the owner still can.
+OWNER_PROPERTIES: tuple[str, ...] = ("name",)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from kg.records import EdgeRecord, NodeRecord
-from kg.schema import PROVENANCE_PROPERTIES, SchemaError, validate_edge, validate_node
+from kg.schema import OWNER_PROPERTIES, PROVENANCE_PROPERTIES, SchemaError, validate_edge, validate_node
 from kg.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,18 @@ _MAX_EXAMPLES = 5
 def node_merge_statement(label: str) -> str:
     # The first source to create a node owns its provenance; every source that mentions it is listed in
     # ``sources``, so a node shared by Hetionet and PharmacotherapyDB says so and re-runs add nothing.
+    # OWNER_PROPERTIES are read before ``+=`` and put back after it unless the row comes from the owner.
+    kept = ", ".join(f"n.{key} AS kept_{key}" for key in OWNER_PROPERTIES)
+    restore = "".join(
+        f", n.{key} = CASE WHEN kept_{key} IS NULL OR n.source = row.source "
+        f"THEN coalesce(row.props.{key}, kept_{key}) ELSE kept_{key} END"
+        for key in OWNER_PROPERTIES
+    )
     return (
         f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) "
         "ON CREATE SET n.source = row.source, n.source_version = row.source_version, n.license = row.license "
-        "SET n += row.props, n.sources = CASE WHEN row.source IN coalesce(n.sources, []) THEN n.sources "
+        f"WITH n, row, {kept} "
+        f"SET n += row.props{restore}, n.sources = CASE WHEN row.source IN coalesce(n.sources, []) THEN n.sources "
         "ELSE coalesce(n.sources, []) + [row.source] END RETURN count(n) AS written"
     )
 
@@ -164,7 +172,14 @@ class GraphWriter:
             row = grouped[record.label].setdefault(
                 record.id, {"id": record.id, **{key: props[key] for key in PROVENANCE_PROPERTIES}, "props": {}}
             )
-            row["props"].update({key: value for key, value in props.items() if key not in PROVENANCE_PROPERTIES})
+            row["props"].update(
+                {
+                    key: value
+                    for key, value in props.items()
+                    if key not in PROVENANCE_PROPERTIES
+                    and not (key in OWNER_PROPERTIES and key in row["props"] and props["source"] != row["source"])
+                }
+            )
         return {label: list(rows.values()) for label, rows in grouped.items()}
 
     @staticmethod

@@ -9,6 +9,7 @@ import pytest
 from ingest import hetionet, pharmacotherapydb
 from kg.bulk import BulkGraphWriter, writer_for
 from kg.load import ingest_sources
+from kg.records import NodeRecord
 from kg.store import GraphStore, record_statements
 from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
@@ -100,14 +101,52 @@ def test_a_rerun_merges_only_the_records_that_changed(bulk_store):
     edge = next(e for e in result.edges if e.type == "TREATS")
     node = next(n for n in result.nodes if n.label == "Disease")
     moved_edge = dataclasses.replace(edge, props={**edge.props, "n_curators": 99})
-    renamed = dataclasses.replace(node, props={**node.props, "name": "renamed by a newer release"})
+    changed = dataclasses.replace(node, props={**node.props, "category": "changed by a newer release"})
+    renamed = dataclasses.replace(node, props={**node.props, "name": "renamed, but the Disease Ontology owns it"})
     with record_statements() as sent:
-        writer.write([renamed], [moved_edge], what="one changed node and edge")
+        writer.write([changed, renamed], [moved_edge], what="one changed node and edge")
     assert len([s for s in sent if "MERGE" in s.query]) == 2
-    assert bulk_store.run("MATCH (d:Disease {id: $id}) RETURN d.name AS name", {"id": node.id}) == [
-        {"name": "renamed by a newer release"}
+    assert bulk_store.run("MATCH (d:Disease {id: $id}) RETURN d.name AS name, d.category AS c", {"id": node.id}) == [
+        {"name": node.props["name"], "c": "changed by a newer release"}
     ]
     count = "MATCH (:Drug)-[e:TREATS {n_curators: 99}]->(:Disease) RETURN count(e) AS n"
     assert bulk_store.run(count) == [{"n": 1}]
     writer.write([node], [edge], what="the fixture's values again")  # leave the module's graph as it was
     assert bulk_store.run(count) == [{"n": 0}]
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["plain", "bulk"])
+def test_a_later_source_does_not_rename_a_node_but_its_owner_can(bulk_store, bulk):
+    """Names used to follow whichever source ran last (CPIC's "clopidogrel" over DrugBank's "Clopidogrel")."""
+    drug = "DRUGBANK:DB90077" if bulk else "DRUGBANK:DB90078"
+    unnamed = "DRUGBANK:DB90087" if bulk else "DRUGBANK:DB90088"
+    fresh = "DRUGBANK:DB90097" if bulk else "DRUGBANK:DB90098"
+    owner = {"source": "hetionet", "source_version": "v1.0", "license": "CC0-1.0"}
+    later = {"source": "cpic", "source_version": "2024", "license": "CC0-1.0"}
+    writer = writer_for(bulk_store, progress=False, bulk=bulk)
+    name = "MATCH (d:Drug {id: $id}) RETURN d.name AS name, d.sources AS sources, d.cpic_note AS note"
+    try:
+        writer.write(
+            [NodeRecord("Drug", drug, {"name": "Clopidogrel", **owner}), NodeRecord("Drug", unnamed, owner)], []
+        )
+        writer.write(
+            [
+                NodeRecord("Drug", drug, {"name": "clopidogrel", "cpic_note": "kept", **later}),
+                NodeRecord("Drug", unnamed, {"name": "filled in", **later}),
+            ],
+            [],
+        )
+        assert bulk_store.run(name, {"id": drug}) == [
+            {"name": "Clopidogrel", "sources": ["hetionet", "cpic"], "note": "kept"}
+        ]
+        assert bulk_store.run(name, {"id": unnamed})[0]["name"] == "filled in"  # nobody had named it
+        writer.write([NodeRecord("Drug", drug, {"name": "Clopidogrel bisulfate", **owner})], [])
+        assert bulk_store.run(name, {"id": drug})[0]["name"] == "Clopidogrel bisulfate"  # a newer owner release
+        writer.write([NodeRecord("Drug", unnamed, {"name": "renamed", **later})], [])
+        assert bulk_store.run(name, {"id": unnamed})[0]["name"] == "filled in"  # cpic does not own it
+        # Within one write too: the first record of an id makes the node, a later one of another source adds.
+        one_write = [NodeRecord("Drug", fresh, {"name": "Warfarin", **owner}), NodeRecord("Drug", fresh, later)]
+        writer.write([*one_write, NodeRecord("Drug", fresh, {"name": "warfarin", **later})], [])
+        assert bulk_store.run(name, {"id": fresh})[0]["name"] == "Warfarin"
+    finally:
+        bulk_store.run("MATCH (d:Drug) WHERE d.id IN $ids DETACH DELETE d", {"ids": [drug, unnamed, fresh]}, write=True)

@@ -110,9 +110,10 @@ def test_top_paths_go_through_targets_and_disease_genes_more_than_random_ones(st
 
 
 def test_patient_drug_paths_go_through_the_patient_record(world_store):
+    # The world holds PharmGKB and CPIC records only; PharmGKB made the drug nodes, so its spelling names them.
     clopidogrel = explain_patient_drug(world_store, PATIENT, "DRUGBANK:DB00758")
     assert [p.metapath for p in clopidogrel.paths] == ["PgGrC"]
-    assert clopidogrel.paths[0].node_names == [PATIENT, "CYP2C19", "Clopidogrel"]
+    assert clopidogrel.paths[0].node_names == [PATIENT, "CYP2C19", "clopidogrel"]
     assert set(clopidogrel.paths[0].sources[1].split("; ")) == {"pharmgkb 2025-01-05", "cpic 2024-03-25-16-13"}
     prasugrel = explain_patient_drug(world_store, PATIENT, "prasugrel")
     assert {p.metapath for p in prasugrel.paths} == {"PcVrC", "PgGrC"}
@@ -155,7 +156,7 @@ def test_a_patient_ingested_from_a_vcf_is_explained_through_the_diplotype_called
             explanation = explain_patient_drug(world_store, patient, "DRUGBANK:DB00758")
             (path,) = [p for p in explanation.paths if p.metapath == "PgGrC"]
             assert path.node_ids == [patient, "NCBIGene:1557", "DRUGBANK:DB00758"]
-            assert path.node_names[1:] == ["CYP2C19", "Clopidogrel"]
+            assert path.node_names[1:] == ["CYP2C19", "clopidogrel"]
     finally:
         for patient in ingest.patients:
             delete_patient(world_store, patient.id)

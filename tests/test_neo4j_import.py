@@ -309,7 +309,7 @@ def test_invalid_duplicate_and_dangling_records_are_counted_not_dropped_silently
     assert (drugs.records, drugs.written, drugs.invalid, drugs.duplicates) == (7, 1, 5, 1)
     assert plan.nodes["Spaceship"].invalid == 1 and "Spaceship" not in {f.group for f in plan.files}
     row = read_rows(_file(plan, "Drug"))[0]
-    assert (row["name"], row["note"], row["extra"]) == ("second", "kept", 1)
+    assert (row["name"], row["note"], row["extra"]) == ("first", "kept", 1)  # the owner's name stays
     assert (row["source"], row["source_version"], row["sources"]) == (
         "import-test",
         "1",

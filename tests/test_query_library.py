@@ -53,7 +53,7 @@ def test_drugs_targeting_the_genes_of_a_disease(predicted):
     assert rows == [
         {
             "drug_id": "DRUGBANK:DB00122",
-            "drug_name": "choline",
+            "drug_name": "Choline",
             "shared_genes": 1,
             "genes": ["PDE4B"],
             "target_sources": ["hetionet"],
@@ -80,14 +80,14 @@ def test_pgx_annotations_of_a_gene_by_symbol_or_id(world_store):
     _, by_id = run_query(world_store, "pgx_annotations_for_gene", {"gene": "NCBIGene:1557"})
     assert by_symbol == by_id
     assert [(r["level"], r["variant_id"], r["drug_name"], r["source"], r["level_of_evidence"]) for r in by_id] == [
-        ("gene", None, "Citalopram", "pharmgkb", "1A"),
-        ("gene", None, "Clopidogrel", "pharmgkb", "1A"),
-        ("gene", None, "Omeprazole", "pharmgkb", "1A"),
-        ("variant", "dbSNP:rs4244285", "Prasugrel", "pharmgkb", "3"),
-        ("gene", None, "Prasugrel", "pharmgkb", "3"),
-        ("gene", None, "Citalopram", "cpic", None),
-        ("gene", None, "Clopidogrel", "cpic", None),
-        ("gene", None, "Omeprazole", "cpic", None),
+        ("gene", None, "citalopram", "pharmgkb", "1A"),
+        ("gene", None, "clopidogrel", "pharmgkb", "1A"),
+        ("gene", None, "omeprazole", "pharmgkb", "1A"),
+        ("variant", "dbSNP:rs4244285", "prasugrel", "pharmgkb", "3"),
+        ("gene", None, "prasugrel", "pharmgkb", "3"),
+        ("gene", None, "citalopram", "cpic", None),
+        ("gene", None, "clopidogrel", "cpic", None),
+        ("gene", None, "omeprazole", "cpic", None),
     ]
     clopidogrel_cpic = by_id[6]
     assert "avoid" in clopidogrel_cpic["actions"] and "clopidogrel" in clopidogrel_cpic["guideline"]
