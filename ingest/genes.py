@@ -110,7 +110,10 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
                 f"NCBIGene:{gene.gene_id}",
                 {
                     "symbol": gene.symbol,
-                    "name": gene.name,
+                    # The display name is the symbol (as in Hetionet, whose Gene names are symbols): evidence
+                    # paths read "CYP2C19", not "cytochrome P450 family 2 subfamily C member 19".
+                    "name": gene.symbol,
+                    "full_name": gene.name,
                     "synonyms": gene.synonyms,
                     "type_of_gene": gene.type_of_gene,
                     "chromosome": gene.chromosome,

@@ -34,7 +34,7 @@ def _gene(result, gene_id):
 def test_one_node_per_gene_of_the_newest_file_with_the_older_files_xrefs(result):
     assert {n.label for n in result.nodes} == {"Gene"} and len(result.nodes) == 673
     cdk2 = _gene(result, "NCBIGene:1017")
-    assert (cdk2["symbol"], cdk2["name"]) == ("CDK2", "cyclin dependent kinase 2")
+    assert (cdk2["symbol"], cdk2["name"], cdk2["full_name"]) == ("CDK2", "CDK2", "cyclin dependent kinase 2")
     assert cdk2["type_of_gene"] == "protein-coding"
     assert (cdk2["chromosome"], cdk2["map_location"], cdk2["synonyms"]) == ("12", "12q13.2", ["CDKN2", "p33(CDK2)"])
     # Ensembl from the 2022 export; HGNC and the gene MIM only the 2015 NCBI file has.
@@ -74,7 +74,7 @@ def test_the_2015_header_style_is_read(tmp_path):
     old = genes.run(tmp_path)
     assert len(old.nodes) == 674 and old.skipped == {"other taxon": 1}  # 673 kept genes + one discontinued
     cdk2_2015 = _gene(old, "NCBIGene:1017")
-    assert "HGNC:1771" in cdk2_2015["xrefs"] and cdk2_2015["name"] == "cyclin-dependent kinase 2"
+    assert "HGNC:1771" in cdk2_2015["xrefs"] and cdk2_2015["full_name"] == "cyclin-dependent kinase 2"
 
 
 def test_malformed_rows_are_warned_with_file_and_line_and_the_rest_kept(result):
