@@ -61,19 +61,27 @@ def _adjacency(export: GraphExport, edges: Mapping[EdgeKey, np.ndarray], a: str,
     # Within one label (RESEMBLES, IS_A) both orientations count: a walk may go up or down the relation.
     for key, flip in (((a, rel, b), False), ((b, rel, a), True)):
         if key in edges and edges[key].size:
-            e = edges[key][::-1] if flip else edges[key]
-            mat = mat + sp.csr_matrix((np.ones(e.shape[1]), (e[0], e[1])), shape=(na, nb))
+            mat = mat + binary_matrix(edges[key][::-1] if flip else edges[key], (na, nb))
     mat.data[:] = 1.0
     return mat
 
 
-def _degree_weighted(mat: sp.csr_matrix) -> sp.csr_matrix:
+def binary_matrix(edges: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """``shape`` 0/1 matrix with a one at every ``(edges[0], edges[1])`` (repeated edges count once)."""
+    edges = np.asarray(edges)
+    mat = sp.csr_matrix((np.ones(edges.shape[1]), (edges[0], edges[1])), shape=shape)
+    mat.data[:] = 1.0
+    return mat
+
+
+def degree_weighted(mat: sp.spmatrix) -> sp.csr_matrix:
+    """``D_out^-w · A · D_in^-w`` of a 0/1 matrix (rows/columns without edges stay zero)."""
+    mat = sp.csr_matrix(mat, dtype=np.float64)
     out_deg = np.asarray(mat.sum(axis=1)).ravel()
     in_deg = np.asarray(mat.sum(axis=0)).ravel()
-    with np.errstate(divide="ignore"):
-        left = np.where(out_deg > 0, out_deg, 1.0) ** -DAMPING
-        right = np.where(in_deg > 0, in_deg, 1.0) ** -DAMPING
-    return sp.diags(left) @ mat @ sp.diags(right)
+    left = np.where(out_deg > 0, out_deg, 1.0) ** -DAMPING
+    right = np.where(in_deg > 0, in_deg, 1.0) ** -DAMPING
+    return sp.csr_matrix(sp.diags(left) @ mat @ sp.diags(right))
 
 
 @dataclass
@@ -102,14 +110,11 @@ class DWPCFeatures:
 
     def _step(self, a: str, rel: str, b: str, treats: np.ndarray) -> sp.csr_matrix:
         if rel == self.target[1]:
-            n_a, n_b = self.export.num_nodes(a), self.export.num_nodes(b)
             e = treats if a == self.target[0] else treats[::-1]
-            mat = sp.csr_matrix((np.ones(e.shape[1]), (e[0], e[1])), shape=(n_a, n_b))
-            mat.data[:] = 1.0
-            return _degree_weighted(mat)
+            return degree_weighted(binary_matrix(e, (self.export.num_nodes(a), self.export.num_nodes(b))))
         key = (a, rel, b)
         if key not in self._cache:
-            self._cache[key] = _degree_weighted(_adjacency(self.export, self.graph_edges, a, rel, b))
+            self._cache[key] = degree_weighted(_adjacency(self.export, self.graph_edges, a, rel, b))
         return self._cache[key]
 
     def matrices(self, treats: np.ndarray) -> dict[str, np.ndarray]:

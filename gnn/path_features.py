@@ -33,56 +33,31 @@ import numpy as np
 import scipy.sparse as sp
 from torch_geometric.data import HeteroData
 
-from gnn.dwpc import DAMPING
+from gnn.dwpc import METAPATHS, binary_matrix, degree_weighted
 
 EdgeType = tuple[str, str, str]
 
-# Each step is (relation type, label reached), starting from the target's source label (Drug). The target
-# relation may appear once or twice; every other relation is looked up in either stored direction.
-TARGET_PATHS: dict[str, list[tuple[str, str]]] = {
+# Steps as in gnn.dwpc: (relation type, label reached), starting from the target's source label (Drug). The
+# target relation may appear once or twice; every other relation is looked up in either stored direction. The
+# baseline's metapaths keep their one definition there; these four are the hybrid's own.
+_HYBRID_ONLY: dict[str, list[tuple[str, str]]] = {
     "CtDtCtD": [("TREATS", "Disease"), ("TREATS", "Drug"), ("TREATS", "Disease")],
-    "CiPCiCtD": [("IN_CLASS", "PharmacologicClass"), ("IN_CLASS", "Drug"), ("TREATS", "Disease")],
-    "CcSEcCtD": [("CAUSES_SIDE_EFFECT", "SideEffect"), ("CAUSES_SIDE_EFFECT", "Drug"), ("TREATS", "Disease")],
-    "CbGbCtD": [("TARGETS", "Gene"), ("TARGETS", "Drug"), ("TREATS", "Disease")],
-    "CrCtD": [("RESEMBLES", "Drug"), ("TREATS", "Disease")],
     "CsCtD": [("SIMILAR_PROFILE", "Drug"), ("TREATS", "Disease")],
-    "CtDrD": [("TREATS", "Disease"), ("RESEMBLES", "Disease")],
-    "CtDiD": [("TREATS", "Disease"), ("IS_A", "Disease")],
     "CtDsD": [("TREATS", "Disease"), ("SIMILAR_PROFILE", "Disease")],
-    "CtDhPhD": [("TREATS", "Disease"), ("HAS_PHENOTYPE", "Phenotype"), ("HAS_PHENOTYPE", "Disease")],
-    "CtDaGaD": [("TREATS", "Disease"), ("ASSOCIATED_WITH", "Gene"), ("ASSOCIATED_WITH", "Disease")],
-    "CtDpSpD": [("TREATS", "Disease"), ("PRESENTS", "Symptom"), ("PRESENTS", "Disease")],
     "CtDlAlD": [("TREATS", "Disease"), ("LOCALIZES_TO", "Anatomy"), ("LOCALIZES_TO", "Disease")],
 }
+_STEPS = {**METAPATHS, **_HYBRID_ONLY}
+TARGET_PATHS: dict[str, list[tuple[str, str]]] = {
+    name: _STEPS[name]
+    for name in ("CtDtCtD", "CiPCiCtD", "CcSEcCtD", "CbGbCtD", "CrCtD", "CsCtD", "CtDrD", "CtDiD", "CtDsD",
+                 "CtDhPhD", "CtDaGaD", "CtDpSpD", "CtDlAlD")
+}  # fmt: skip
 # Metapaths without a target step: the same for every epoch, computed once per graph.
 STATIC_PATHS: dict[str, list[tuple[str, str]]] = {
-    "CbGaD": [("TARGETS", "Gene"), ("ASSOCIATED_WITH", "Disease")],
-    "CuGdD": [("UPREGULATES", "Gene"), ("DOWNREGULATES", "Disease")],
-    "CdGuD": [("DOWNREGULATES", "Gene"), ("UPREGULATES", "Disease")],
-    "CbGaPhD": [("TARGETS", "Gene"), ("ASSOCIATED_WITH", "Phenotype"), ("HAS_PHENOTYPE", "Disease")],
-    "CbGiGaD": [("TARGETS", "Gene"), ("INTERACTS_WITH", "Gene"), ("ASSOCIATED_WITH", "Disease")],
-    "CpD": [("PALLIATES", "Disease")],
-    "CpDrD": [("PALLIATES", "Disease"), ("RESEMBLES", "Disease")],
+    name: _STEPS[name] for name in ("CbGaD", "CuGdD", "CdGuD", "CbGaPhD", "CbGiGaD", "CpD", "CpDrD")
 }
 PAIR_PATHS = {**TARGET_PATHS, **STATIC_PATHS}
 DEFAULT_PATHS: tuple[str, ...] = tuple(PAIR_PATHS)
-
-
-def degree_weighted(mat: sp.spmatrix) -> sp.csr_matrix:
-    """``D_out^-w · A · D_in^-w`` of a 0/1 matrix (rows/columns without edges stay zero)."""
-    mat = sp.csr_matrix(mat, dtype=np.float64)
-    out_deg = np.asarray(mat.sum(axis=1)).ravel()
-    in_deg = np.asarray(mat.sum(axis=0)).ravel()
-    left = np.where(out_deg > 0, out_deg, 1.0) ** -DAMPING
-    right = np.where(in_deg > 0, in_deg, 1.0) ** -DAMPING
-    return sp.csr_matrix(sp.diags(left) @ mat @ sp.diags(right))
-
-
-def _binary(edges: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
-    edges = np.asarray(edges)
-    mat = sp.csr_matrix((np.ones(edges.shape[1]), (edges[0], edges[1])), shape=shape)
-    mat.data[:] = 1.0
-    return mat
 
 
 @dataclass
@@ -152,7 +127,7 @@ class PathFeaturizer:
         for key, flip in (((a, rel, b), False), ((b, rel, a), True)):
             if key in data.edge_types and data[key].edge_index.numel():
                 e = data[key].edge_index.numpy()
-                mat = mat + _binary(e[::-1] if flip else e, (self.num[a], self.num[b]))
+                mat = mat + binary_matrix(e[::-1] if flip else e, (self.num[a], self.num[b]))
                 found = True
         if not found:
             return None
@@ -167,7 +142,7 @@ class PathFeaturizer:
         rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
         edges = self.target_edges if target_edges is None else np.asarray(target_edges)
         src, _, dst = self.target
-        t_w = degree_weighted(_binary(edges, (self.num[src], self.num[dst])))
+        t_w = degree_weighted(binary_matrix(edges, (self.num[src], self.num[dst])))
         t_rev = sp.csr_matrix(t_w.T)
         mats = []
         for name in self.names:
