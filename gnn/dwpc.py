@@ -54,14 +54,18 @@ METAPATHS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def _adjacency(export: GraphExport, edges: Mapping[EdgeKey, np.ndarray], a: str, rel: str, b: str) -> sp.csr_matrix:
-    """``(N_a, N_b)`` 0/1 matrix of ``rel`` edges between ``a`` and ``b`` in either stored direction."""
-    na, nb = export.num_nodes(a), export.num_nodes(b)
-    mat = sp.csr_matrix((na, nb), dtype=np.float64)
-    # Within one label (RESEMBLES, IS_A) both orientations count: a walk may go up or down the relation.
+def either_direction(
+    edges: Mapping[EdgeKey, np.ndarray], shape: tuple[int, int], a: str, rel: str, b: str
+) -> sp.csr_matrix | None:
+    """``shape`` 0/1 matrix of ``rel`` edges between ``a`` and ``b`` in either stored direction; None without any."""
+    mat, found = sp.csr_matrix(shape, dtype=np.float64), False
+    # Within one label (RESEMBLES, IS_A, SIMILAR_PROFILE) both orientations count: a walk may go up or down.
     for key, flip in (((a, rel, b), False), ((b, rel, a), True)):
         if key in edges and edges[key].size:
-            mat = mat + binary_matrix(edges[key][::-1] if flip else edges[key], (na, nb))
+            mat = mat + binary_matrix(edges[key][::-1] if flip else edges[key], shape)
+            found = True
+    if not found:
+        return None
     mat.data[:] = 1.0
     return mat
 
@@ -114,7 +118,9 @@ class DWPCFeatures:
             return degree_weighted(binary_matrix(e, (self.export.num_nodes(a), self.export.num_nodes(b))))
         key = (a, rel, b)
         if key not in self._cache:
-            self._cache[key] = degree_weighted(_adjacency(self.export, self.graph_edges, a, rel, b))
+            shape = (self.export.num_nodes(a), self.export.num_nodes(b))
+            adjacency = either_direction(self.graph_edges, shape, a, rel, b)
+            self._cache[key] = degree_weighted(adjacency if adjacency is not None else sp.csr_matrix(shape))
         return self._cache[key]
 
     def matrices(self, treats: np.ndarray) -> dict[str, np.ndarray]:

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from torch_geometric.data import HeteroData
 
-from gnn.dwpc import METAPATHS, binary_matrix, degree_weighted
+from gnn.dwpc import METAPATHS, binary_matrix, degree_weighted, either_direction
 
 EdgeType = tuple[str, str, str]
 
@@ -121,18 +121,9 @@ class PathFeaturizer:
     def _relation(self, data: HeteroData, a: str, rel: str, b: str) -> sp.csr_matrix | None:
         if a not in self.num or b not in self.num:
             return None
-        mat = sp.csr_matrix((self.num[a], self.num[b]), dtype=np.float64)
-        found = False
-        # Within one label (RESEMBLES, IS_A, SIMILAR_PROFILE) both orientations count: a walk may go either way.
-        for key, flip in (((a, rel, b), False), ((b, rel, a), True)):
-            if key in data.edge_types and data[key].edge_index.numel():
-                e = data[key].edge_index.numpy()
-                mat = mat + binary_matrix(e[::-1] if flip else e, (self.num[a], self.num[b]))
-                found = True
-        if not found:
-            return None
-        mat.data[:] = 1.0
-        return degree_weighted(mat)
+        edges = {key: data[key].edge_index.numpy() for key in ((a, rel, b), (b, rel, a)) if key in data.edge_types}
+        mat = either_direction(edges, (self.num[a], self.num[b]), a, rel, b)
+        return degree_weighted(mat) if mat is not None else None
 
     def block(self, rows: np.ndarray, cols: np.ndarray, target_edges: np.ndarray | None = None) -> PathBlock:
         """DWPC of every metapath for ``rows`` (source indices) × ``cols`` (destination indices).
