@@ -30,7 +30,7 @@ from typing import Any
 from tqdm import tqdm
 
 from kg import embedded
-from kg.schema import OWNER_PROPERTIES
+from kg.schema import owner_may_set
 from kg.store import GraphStore
 from kg.writer import DEFAULT_BATCH_SIZE, GraphWriter, GroupStats
 
@@ -183,9 +183,7 @@ def _node_unchanged(row: dict, stored: dict | None) -> bool:
     """Whether the plain path's node MERGE would change nothing: properties stored, source already listed."""
     if stored is None or row["source"] not in (stored.get("sources") or []):
         return False
-    others = stored.get("source") != row["source"]
-    props = {k: v for k, v in row["props"].items() if not (k in OWNER_PROPERTIES and others and k in stored)}
-    return _props_stored(props, stored)
+    return _props_stored(owner_may_set(row["props"], row["source"], stored.get("source"), stored), stored)
 
 
 def _count_unchanged(count: int, stats: GroupStats, bar: tqdm) -> None:

@@ -55,7 +55,14 @@ from tqdm import tqdm
 
 from kg.dialect import NEO4J
 from kg.records import EdgeRecord, NodeRecord
-from kg.schema import OWNER_PROPERTIES, PROVENANCE_PROPERTIES, SchemaError, validate_edge, validate_node
+from kg.schema import (
+    OWNER_PROPERTIES,
+    PROVENANCE_PROPERTIES,
+    SchemaError,
+    owner_may_set,
+    validate_edge,
+    validate_node,
+)
 
 if TYPE_CHECKING:
     from kg.load import SourceOutcome
@@ -434,11 +441,9 @@ class ImportWriter:
         update = group.updates.get(record.id)
         if update is None:
             update = group.updates[record.id] = ({}, [])
-        for key in OWNER_PROPERTIES:
-            if key in props and (record.id, key) in group.named and props["source"] != group.owner[record.id]:
-                props = {k: v for k, v in props.items() if k != key}
-            elif key in props:
-                group.named.add((record.id, key))
+        named = {key for key in OWNER_PROPERTIES if (record.id, key) in group.named}
+        props = owner_may_set(props, props["source"], group.owner[record.id], named)
+        group.named.update((record.id, key) for key in OWNER_PROPERTIES if key in props)
         update[0].update({k: v for k, v in props.items() if k not in PROVENANCE_PROPERTIES})
         if props["source"] not in update[1]:
             update[1].append(props["source"])

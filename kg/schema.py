@@ -7,7 +7,9 @@ documentation all read the same definitions.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
+from typing import Any
 
 from kg.records import EdgeRecord, NodeRecord
 
@@ -17,6 +19,15 @@ PROVENANCE_PROPERTIES: tuple[str, ...] = ("source", "source_version", "license")
 # gene_info for genes, the Disease Ontology for diseases, Hetionet's DrugBank names for drugs), so a later
 # source's spelling ("clopidogrel") does not rename the node; a newer release of the owner still can.
 OWNER_PROPERTIES: tuple[str, ...] = ("name",)
+
+
+def owner_may_set(props: dict[str, Any], source: str, owner: str | None, present: Container[str]) -> dict[str, Any]:
+    """``props`` minus the OWNER_PROPERTIES that ``source`` may not set on a node ``owner`` created: those already
+    ``present``, unless ``source`` is the owner. The Cypher MERGE (``kg.writer.node_merge_statement``) applies the
+    same rule in the database; the bulk diff, the in-batch merge and the neo4j-admin files apply it here."""
+    if source == owner:
+        return props
+    return {key: value for key, value in props.items() if key not in OWNER_PROPERTIES or key not in present}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,14 @@ from typing import Any
 from tqdm import tqdm
 
 from kg.records import EdgeRecord, NodeRecord
-from kg.schema import OWNER_PROPERTIES, PROVENANCE_PROPERTIES, SchemaError, validate_edge, validate_node
+from kg.schema import (
+    OWNER_PROPERTIES,
+    PROVENANCE_PROPERTIES,
+    SchemaError,
+    owner_may_set,
+    validate_edge,
+    validate_node,
+)
 from kg.store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -172,14 +179,8 @@ class GraphWriter:
             row = grouped[record.label].setdefault(
                 record.id, {"id": record.id, **{key: props[key] for key in PROVENANCE_PROPERTIES}, "props": {}}
             )
-            row["props"].update(
-                {
-                    key: value
-                    for key, value in props.items()
-                    if key not in PROVENANCE_PROPERTIES
-                    and not (key in OWNER_PROPERTIES and key in row["props"] and props["source"] != row["source"])
-                }
-            )
+            added = {key: value for key, value in props.items() if key not in PROVENANCE_PROPERTIES}
+            row["props"].update(owner_may_set(added, props["source"], row["source"], row["props"]))
         return {label: list(rows.values()) for label, rows in grouped.items()}
 
     @staticmethod
