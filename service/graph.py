@@ -13,12 +13,12 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from kg.store import GraphStore, GraphUnavailable
+from service.pools import RestartablePool
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,18 +57,10 @@ class GraphGateway:
         self._lock = threading.Lock()
         self._connecting = threading.Lock()
         self.timeout_s = timeout_s
-        self._concurrency = concurrency
-        self._executor: ThreadPoolExecutor | None = None
-
-    def _submit(self, fn: Callable[[GraphStore], T]) -> Future[T]:
-        # The pool starts on first use and again after close(): an app whose lifespan restarts keeps working.
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="pmkg-graph")
-            return self._executor.submit(self._run, fn)
+        self._pool = RestartablePool(concurrency, "pmkg-graph")
 
     async def call(self, fn: Callable[[GraphStore], T]) -> T:
-        future = self._submit(fn)
+        future = self._pool.submit(self._run, fn)
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
         except TimeoutError:
@@ -83,10 +75,7 @@ class GraphGateway:
         return bool(rows) and rows[0].get("ok") == 1
 
     def close(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
         self._drop_store("service stopping", background=False)
 
     def _run(self, fn: Callable[[GraphStore], T]) -> T:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from service.pools import RestartablePool
 
 if TYPE_CHECKING:
     from ingest.patients import PatientIngest, Pseudonymiser
@@ -102,29 +102,11 @@ class PatientModel:
         return ScoredPatient(score, ingest)
 
 
-class PatientWorkers:
-    """The threads that score patients (CPU work: a VCF to parse, a forward pass), off the event loop, a few at once.
-
-    The pool starts on first use and again after :meth:`shutdown`, so an app whose lifespan is restarted (a test
-    client per request) keeps working.
-    """
+class PatientWorkers(RestartablePool):
+    """The threads that score patients (CPU work: a VCF to parse, a forward pass), off the event loop, a few at once."""
 
     def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Callable[[], ScoredPatient]) -> Future[ScoredPatient]:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pmkg-patient")
-            return self._pool.submit(fn)
-
-    def shutdown(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        super().__init__(workers, "pmkg-patient")
 
 
 def store_patient(store: GraphStore, ingest: PatientIngest) -> PatientWriteOutcome:
