@@ -18,6 +18,7 @@ COPY gnn ./gnn
 COPY ingest ./ingest
 COPY queries ./queries
 COPY service ./service
+COPY pmkg ./pmkg
 RUN pip install . \
     && useradd --system --uid 10001 --home-dir /app pmkg \
     && mkdir -p /app/pmkg-data/models \

@@ -36,11 +36,12 @@ def _quantiles(seconds: list[float]) -> dict[str, str]:
 
 
 def main() -> None:
-    from kg.explain import explain_drug_disease
-    from kg.explain_check import SanityResult, check_pair, sample_indications
-    from kg.output import render
-    from kg.queries import run_query
-    from kg.store import GraphStore
+    from pmkg.kg.explain import explain_drug_disease
+    from pmkg.kg.explain_check import SanityResult, check_pair, sample_indications
+    from pmkg.kg.queries import run_query
+    from pmkg.kg.store import GraphStore
+
+    from pmkg.cli.output import render
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--graph", "-g", default="embedded://pmkg-data/graph")

@@ -21,12 +21,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def main() -> None:
-    from gnn import TARGET
-    from gnn.baselines import degree_product_scores
-    from gnn.train import TrainConfig, train
-    from kg.export import export_graph
-    from kg.output import render
-    from kg.store import GraphStore
+    from pmkg.gnn import TARGET
+    from pmkg.gnn.baselines import degree_product_scores
+    from pmkg.gnn.train import TrainConfig, train
+    from pmkg.kg.export import export_graph
+    from pmkg.kg.store import GraphStore
+
+    from pmkg.cli.output import render
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-g", "--graph", required=True)

@@ -33,12 +33,13 @@ PATHS = ("bulk", "plain")
 
 
 def main() -> None:
-    from ingest.base import IngestError
-    from ingest.registry import JOBS
-    from ingest.xrefs import Resolver
-    from kg.bulk import writer_for
-    from kg.output import render
-    from kg.store import GraphStore
+    from pmkg.ingest.base import IngestError
+    from pmkg.ingest.registry import JOBS
+    from pmkg.ingest.xrefs import Resolver
+    from pmkg.kg.bulk import writer_for
+    from pmkg.kg.store import GraphStore
+
+    from pmkg.cli.output import render
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, required=True)

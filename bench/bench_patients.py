@@ -41,11 +41,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("pmkg-data/bench-patients"))
     args = parser.parse_args()
 
-    from gnn.patient_artifacts import save_patient_model
-    from gnn.patient_train import PatientTrainConfig, train_patient_model
-    from kg.export import export_graph
-    from kg.patients import export_cohort
-    from kg.store import GraphStore
+    from pmkg.gnn.patient_artifacts import save_patient_model
+    from pmkg.gnn.patient_train import PatientTrainConfig, train_patient_model
+    from pmkg.kg.export import export_graph
+    from pmkg.kg.patients import export_cohort
+    from pmkg.kg.store import GraphStore
 
     t0 = time.perf_counter()
     with GraphStore.connect(args.graph) as store:
@@ -91,9 +91,9 @@ def table(rows: dict[str, dict[str, tuple[float, float]]], per_seed: bool = Fals
 
 def concordance(cohort_dir: Path, data_dir: Path) -> str:
     """Per gene: how often the called CPIC lookup key equals the sampled diplotype's (unphased VCF)."""
-    from ingest import pharmcat
-    from ingest.star_alleles import call_gene, genotypes_at, load_definitions
-    from ingest.vcf import read_vcf
+    from pmkg.ingest import pharmcat
+    from pmkg.ingest.star_alleles import call_gene, genotypes_at, load_definitions
+    from pmkg.ingest.vcf import read_vcf
 
     lines = (cohort_dir / "truth.tsv").read_text().splitlines()
     genes = lines[0].split("\t")[2:]
@@ -118,7 +118,7 @@ def concordance(cohort_dir: Path, data_dir: Path) -> str:
 
 def latency(model_dir: Path, data_dir: Path, cohort_dir: Path, result, cohort, n: int) -> str:
     """Load once, then score held-out patients one by one from phenopacket dict + single-sample VCF text."""
-    from kg.patient_scoring import PatientScorer, score_patient
+    from pmkg.workflows.patient_scoring import PatientScorer, score_patient
 
     t0 = time.perf_counter()
     scorer = PatientScorer.load(model_dir, data_dir)

@@ -21,16 +21,17 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def main() -> None:
-    from gnn import TARGET
-    from gnn.baselines import degree_product_scores
-    from gnn.predict import score_all_pairs
-    from gnn.train import TrainConfig, train
-    from ingest.base import IngestError
-    from ingest.registry import JOBS, SAMPLE_DATA_DIR
-    from kg.export import edge_export_statement, export_graph
-    from kg.output import render
-    from kg.store import GraphStore
-    from kg.writer import GraphWriter
+    from pmkg.gnn import TARGET
+    from pmkg.gnn.baselines import degree_product_scores
+    from pmkg.gnn.predict import score_all_pairs
+    from pmkg.gnn.train import TrainConfig, train
+    from pmkg.ingest.base import IngestError
+    from pmkg.ingest.registry import JOBS, SAMPLE_DATA_DIR
+    from pmkg.kg.export import edge_export_statement, export_graph
+    from pmkg.kg.store import GraphStore
+    from pmkg.kg.writer import GraphWriter
+
+    from pmkg.cli.output import render
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=SAMPLE_DATA_DIR)

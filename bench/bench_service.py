@@ -201,7 +201,7 @@ def wait_ready(port: int, server: subprocess.Popen, log: Path, timeout: float = 
 
 
 def node_ids(graph: str) -> tuple[list[str], list[str]]:
-    from kg.store import GraphStore
+    from pmkg.kg.store import GraphStore
 
     with GraphStore.connect(graph) as store:
         drugs = store.run("MATCH (n:Drug) RETURN collect(n.id) AS ids")[0]["ids"]
@@ -234,7 +234,7 @@ def running_server(args: argparse.Namespace, key: str, **env_extra: str) -> Iter
     model_args = ["--model", str(args.model)] if args.model else ["--models-dir", str(args.models_dir)]
     if args.patient_model:
         model_args += ["--patient-model", str(args.patient_model), "--patient-data-dir", str(args.patient_data_dir)]
-    command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--graph", args.graph,
+    command = [sys.executable, "-c", "from pmkg.cli import main; main()", "serve", "--graph", args.graph,
                "--port", str(port), *model_args]
     env = {**os.environ, "PMKG_API_KEYS": key, "OMP_WAIT_POLICY": "PASSIVE", **env_extra}
     log = Path(tempfile.mkdtemp(prefix="bench-service-")) / "serve.log"
@@ -322,7 +322,7 @@ def main() -> None:
         with running_server(args, key, PMKG_API_GC_FREEZE="0") as (server, port):
             run(server, port, "GET /v1/diseases/{curie}/candidates k=10, without gc.freeze()", candidates, args.rate)
 
-    from kg.output import render
+    from pmkg.cli.output import render
 
     print(render([r.row() for r in results], "table", title="pmkg serve under load (loopback, one uvicorn worker)"))
     if patient_bodies:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-
-from kg.export import GraphExport
+from pmkg.kg.export import GraphExport
 
 
 def area_members(export: GraphExport, curies: set[str], label: str = "Disease") -> np.ndarray:

@@ -30,13 +30,12 @@ from typing import Any
 import numpy as np
 import torch
 import torch_geometric
+from pmkg.gnn.data import edge_counts, export_checksum
+from pmkg.gnn.model import LinkPredictor
+from pmkg.gnn.split import EdgeSplit
+from pmkg.gnn.train import TrainConfig, TrainResult, derived_graph, holdout_drop
+from pmkg.kg.export import EdgeKey, GraphExport
 from torch_geometric.data import HeteroData
-
-from gnn.data import edge_counts, export_checksum
-from gnn.model import LinkPredictor
-from gnn.split import EdgeSplit
-from gnn.train import TrainConfig, TrainResult, derived_graph, holdout_drop
-from kg.export import EdgeKey, GraphExport
 
 FORMAT_VERSION = 1
 METRIC_KEYS = ("auroc", "auprc", "mrr", "hits@1", "hits@10", "recall@10", "recall@100", "auprc_1to1_sampled")

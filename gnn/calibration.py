@@ -18,10 +18,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from pmkg.gnn.metrics import pair_mask
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-
-from gnn.metrics import pair_mask
 
 METHODS = ("platt", "isotonic")
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from kg.export import EdgeKey, GraphExport
+from pmkg.kg.export import EdgeKey, GraphExport
 
 DISEASE_SETS = ("indicated", "all")
 

@@ -20,10 +20,9 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import torch
+from pmkg.kg.export import EdgeKey, GraphExport
 from torch import Tensor
 from torch_geometric.data import HeteroData
-
-from kg.export import EdgeKey, GraphExport
 
 REVERSE_PREFIX = "rev_"
 

@@ -24,13 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from pmkg.gnn.candidates import Candidates
+from pmkg.gnn.data import remove_pairs
+from pmkg.kg.export import EdgeKey, GraphExport
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
-
-from gnn.candidates import Candidates
-from gnn.data import remove_pairs
-from kg.export import EdgeKey, GraphExport
 
 DAMPING = 0.4
 # Each step is (relation type, label reached); the edge key is looked up in either direction.

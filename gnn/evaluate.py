@@ -22,12 +22,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-
-from gnn.baselines import degree_product_scores
-from gnn.calibration import brier_score, fit_calibration, reliability
-from gnn.metrics import evaluate_candidates, pair_mask
-from gnn.train import TrainConfig, TrainResult, train
-from kg.export import GraphExport
+from pmkg.gnn.baselines import degree_product_scores
+from pmkg.gnn.calibration import brier_score, fit_calibration, reliability
+from pmkg.gnn.metrics import evaluate_candidates, pair_mask
+from pmkg.gnn.train import TrainConfig, TrainResult, train
+from pmkg.kg.export import GraphExport
 
 BASELINES = ("gnn_no_paths", "degree_prior", "dwpc", "transe", "distmult", "rotate")
 MODEL_ORDER = ("gnn", *BASELINES)
@@ -71,8 +70,8 @@ def run_split(
     progress: bool = False,
 ) -> SplitRun:
     """Train the GNN on ``spec``'s split and score it and ``baselines`` on the same held-out edges."""
-    from gnn.dwpc import dwpc_scores
-    from gnn.kge import kge_scores
+    from pmkg.gnn.dwpc import dwpc_scores
+    from pmkg.gnn.kge import kge_scores
 
     cfg = replace(config, split=spec.scheme, seed=spec.seed, folds=spec.folds, fold=spec.fold,
                   split_seed=0 if spec.folds else None)

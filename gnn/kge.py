@@ -18,12 +18,11 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pmkg.gnn.candidates import Candidates
+from pmkg.gnn.data import remove_pairs
+from pmkg.gnn.metrics import evaluate_candidates
+from pmkg.kg.export import EdgeKey, GraphExport
 from torch_geometric.nn.kge import DistMult, RotatE, TransE
-
-from gnn.candidates import Candidates
-from gnn.data import remove_pairs
-from gnn.metrics import evaluate_candidates
-from kg.export import EdgeKey, GraphExport
 
 MODELS = {"transe": TransE, "distmult": DistMult, "rotate": RotatE}
 

@@ -24,9 +24,8 @@ Protocol (``evaluate_ranking``), for a score matrix ``scores[src, dst]`` (e.g. d
 from __future__ import annotations
 
 import numpy as np
+from pmkg.gnn.candidates import Candidates
 from sklearn.metrics import average_precision_score, roc_auc_score
-
-from gnn.candidates import Candidates
 
 
 def auroc(labels: np.ndarray, scores: np.ndarray) -> float:

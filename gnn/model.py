@@ -23,14 +23,13 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from pmkg.gnn.conv import RelationalConv, relation_plan
+from pmkg.gnn.data import feature_dims, num_nodes_dict
+from pmkg.gnn.path_features import PathBlock, PathFeaturizer
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from torch_geometric.nn import GraphConv, HeteroConv, SAGEConv
 from torch_geometric.utils import to_torch_csr_tensor
-
-from gnn.conv import RelationalConv, relation_plan
-from gnn.data import feature_dims, num_nodes_dict
-from gnn.path_features import PathBlock, PathFeaturizer
 
 EdgeType = tuple[str, str, str]
 CONVS = ("rel", "sage", "graph")

@@ -31,9 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from pmkg.gnn.dwpc import METAPATHS, binary_matrix, degree_weighted, either_direction
 from torch_geometric.data import HeteroData
-
-from gnn.dwpc import METAPATHS, binary_matrix, degree_weighted, either_direction
 
 EdgeType = tuple[str, str, str]
 

@@ -24,11 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
-from gnn.calibration import PlattScaling
-from gnn.patient_data import RELATIONS, TokenVocabulary
-from gnn.patient_model import PatientDrugModel
-from gnn.patient_train import PatientTrainResult
+from pmkg.gnn.calibration import PlattScaling
+from pmkg.gnn.patient_data import RELATIONS, TokenVocabulary
+from pmkg.gnn.patient_model import PatientDrugModel
+from pmkg.gnn.patient_train import PatientTrainResult
 
 SAVED_LABELS = tuple(sorted(set(RELATIONS.values()) | {"Drug"}))
 

@@ -13,8 +13,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from kg.export import GraphExport
+from pmkg.kg.export import GraphExport
 
 
 def popularity(train_positives: np.ndarray, num_drugs: int) -> np.ndarray:

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from pmkg.kg.export import GraphExport
+from pmkg.kg.patients import CohortExport
 from torch import Tensor
-
-from kg.export import GraphExport
-from kg.patients import CohortExport
 
 # relation name -> KG label its targets are nodes of.
 RELATIONS: dict[str, str] = {

@@ -23,10 +23,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from pmkg.gnn.model import DistMult, HeteroEncoder
+from pmkg.gnn.patient_data import PGX_CLASSES, RELATIONS
 from torch import Tensor, nn
-
-from gnn.model import DistMult, HeteroEncoder
-from gnn.patient_data import PGX_CLASSES, RELATIONS
 
 EdgeType = tuple[str, str, str]
 

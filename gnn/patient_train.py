@@ -29,19 +29,17 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
-
-from gnn.calibration import PlattScaling, fit_platt
-from gnn.conv import relation_plan
-from gnn.data import export_checksum, feature_dims, num_nodes_dict, to_heterodata
-from gnn.patient_baselines import (
+from pmkg.gnn.calibration import PlattScaling, fit_platt
+from pmkg.gnn.conv import relation_plan
+from pmkg.gnn.data import export_checksum, feature_dims, num_nodes_dict, to_heterodata
+from pmkg.gnn.patient_baselines import (
     lookup_scores,
     pgx_guard,
     phenotype_lookup_scores,
     popularity,
     treats_matrix,
 )
-from gnn.patient_data import (
+from pmkg.gnn.patient_data import (
     DIAGNOSIS,
     BenefitLabels,
     PatientInputs,
@@ -51,10 +49,11 @@ from gnn.patient_data import (
     patient_split,
     rows_of,
 )
-from gnn.patient_metrics import cpic_agreement, ranking_metrics
-from gnn.patient_model import PatientDrugModel
-from kg.export import GraphExport
-from kg.patients import CohortExport
+from pmkg.gnn.patient_metrics import cpic_agreement, ranking_metrics
+from pmkg.gnn.patient_model import PatientDrugModel
+from pmkg.kg.export import GraphExport
+from pmkg.kg.patients import CohortExport
+from tqdm.auto import tqdm
 
 K = 10
 TREATS = ("Drug", "TREATS", "Disease")

@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
+from pmkg.gnn.candidates import Candidates
+from pmkg.gnn.metrics import pair_mask
+from pmkg.gnn.model import LinkPredictor
 from torch_geometric.data import HeteroData
 
-from gnn.candidates import Candidates
-from gnn.metrics import pair_mask
-from gnn.model import LinkPredictor
-
 if TYPE_CHECKING:
-    from gnn.train import TrainResult
+    from pmkg.gnn.train import TrainResult
 
 
 class Prediction(NamedTuple):

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from gnn.evaluate import MODEL_ORDER, SplitRun
+from pmkg.gnn.evaluate import MODEL_ORDER, SplitRun
 
 TABLE_METRICS = ("auroc", "auprc", "mrr", "hits@1", "hits@3", "hits@10", "recall@10", "recall@50", "recall@100",
                  "auprc_1to1_sampled")

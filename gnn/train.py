@@ -37,19 +37,18 @@ from typing import Any
 
 import numpy as np
 import torch
+from pmkg.gnn import TARGET
+from pmkg.gnn.baselines import degree_product_scores
+from pmkg.gnn.candidates import Candidates, evaluation_candidates
+from pmkg.gnn.data import export_checksum, pair_codes, remove_pairs, replace_edges, reverse_key, to_heterodata
+from pmkg.gnn.features import similarity_edges, target_spectral
+from pmkg.gnn.metrics import evaluate_candidates
+from pmkg.gnn.model import LinkPredictor
+from pmkg.gnn.path_features import DEFAULT_PATHS, PathBlock
+from pmkg.gnn.split import EdgeSplit, make_split
+from pmkg.kg.export import EdgeKey, GraphExport
 from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
-
-from gnn import TARGET
-from gnn.baselines import degree_product_scores
-from gnn.candidates import Candidates, evaluation_candidates
-from gnn.data import export_checksum, pair_codes, remove_pairs, replace_edges, reverse_key, to_heterodata
-from gnn.features import similarity_edges, target_spectral
-from gnn.metrics import evaluate_candidates
-from gnn.model import LinkPredictor
-from gnn.path_features import DEFAULT_PATHS, PathBlock
-from gnn.split import EdgeSplit, make_split
-from kg.export import EdgeKey, GraphExport
 
 NEGATIVES = ("auto", "uniform", "seen_dst")
 HIDE_UNITS = ("auto", "edge", "disease")

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from kg import __version__
-from kg.records import EdgeRecord, NodeRecord, Provenance
+from pmkg.kg.records import EdgeRecord, NodeRecord, Provenance
+
+from pmkg import __version__
 
 log = logging.getLogger(__name__)
 

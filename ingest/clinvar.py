@@ -49,9 +49,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
-from ingest.base import IngestError, IngestResult, SourceInfo, find_file, read_tsv, sha256_of
-from ingest.xrefs import Resolver, normalise_curie
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest.base import IngestError, IngestResult, SourceInfo, find_file, read_tsv, sha256_of
+from pmkg.ingest.xrefs import Resolver, normalise_curie
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 log = logging.getLogger(__name__)
 

@@ -38,11 +38,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest import pharmcat
-from ingest.base import IngestError, IngestResult, SourceInfo, find_file, read_tsv, sha256_of
-from ingest.pharmgkb import DrugNames, gene_by_symbol
-from ingest.xrefs import Resolver
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest import pharmcat
+from pmkg.ingest.base import IngestError, IngestResult, SourceInfo, find_file, read_tsv, sha256_of
+from pmkg.ingest.pharmgkb import DrugNames, gene_by_symbol
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
     name="cpic",

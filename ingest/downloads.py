@@ -38,10 +38,10 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
+from pmkg.ingest.base import sha256_of
 from tqdm import tqdm
 
-from ingest.base import sha256_of
-from kg import __version__
+from pmkg import __version__
 
 log = logging.getLogger(__name__)
 

@@ -38,9 +38,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.base import IngestResult, SourceInfo, find_file, read_tsv, sha256_of
-from ingest.xrefs import DRUGCENTRAL_ID_TYPES, Resolver
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest.base import IngestResult, SourceInfo, find_file, read_tsv, sha256_of
+from pmkg.ingest.xrefs import DRUGCENTRAL_ID_TYPES, Resolver
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
     name="drugcentral",

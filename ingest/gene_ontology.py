@@ -28,10 +28,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from ingest.base import IngestError, IngestResult, SourceInfo, find_file, open_text, sha256_of
-from ingest.ontology import Ontology, read_ontology
-from ingest.xrefs import Resolver
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest.base import IngestError, IngestResult, SourceInfo, find_file, open_text, sha256_of
+from pmkg.ingest.ontology import Ontology, read_ontology
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
     name="go",

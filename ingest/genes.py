@@ -31,9 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.base import IngestError, IngestResult, SourceInfo, find_file, open_text, read_tsv, sha256_of
-from ingest.xrefs import Resolver, normalise_curie
-from kg.records import NodeRecord
+from pmkg.ingest.base import IngestError, IngestResult, SourceInfo, find_file, open_text, read_tsv, sha256_of
+from pmkg.ingest.xrefs import Resolver, normalise_curie
+from pmkg.kg.records import NodeRecord
 
 SOURCE = SourceInfo(
     name="genes",

@@ -50,10 +50,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.base import IngestError, IngestResult, SourceInfo, find_file, open_text, read_tsv, sha256_of
-from ingest.ontology import Ontology, OntologyTerm, read_ontology
-from ingest.xrefs import Resolver, normalise_curie
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest.base import IngestError, IngestResult, SourceInfo, find_file, open_text, read_tsv, sha256_of
+from pmkg.ingest.ontology import Ontology, OntologyTerm, read_ontology
+from pmkg.ingest.xrefs import Resolver, normalise_curie
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
     name="hpo",

@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.base import IngestError, open_text
+from pmkg.ingest.base import IngestError, open_text
 
 OWL_SUFFIXES = (".owl", ".owl.gz", ".ttl", ".ttl.gz", ".rdf", ".rdf.gz", ".xml")
 _DEFINITION = re.compile(r'^"(?P<text>.*)"\s*\[')
@@ -46,7 +46,7 @@ def read_ontology(path: Path) -> Ontology:
     """Read an OBO (``.obo``, ``.obo.gz``) or OWL/RDF file; a damaged file raises :class:`IngestError`."""
     name = path.name.lower()
     if name.endswith(OWL_SUFFIXES):
-        from ingest.owl import read_owl  # rdflib is imported only for OWL input
+        from pmkg.ingest.owl import read_owl  # rdflib is imported only for OWL input
 
         return read_owl(path)
     return read_obo(path)

@@ -38,11 +38,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.sax import SAXException
 
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.ontology import Ontology, OntologyTerm
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.exceptions import ParserError
-
-from ingest.base import IngestError
-from ingest.ontology import Ontology, OntologyTerm
 
 log = logging.getLogger(__name__)
 

@@ -38,12 +38,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.base import IngestResult, SourceInfo
-from ingest.phenopackets import Phenopacket, PhenopacketError, read_phenopacket
-from ingest.vcf import Genotype, VcfError, VcfFile, VcfRecord, read_vcf
-from ingest.xrefs import Resolver, normalise_curie
-from kg import __version__
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest.base import IngestResult, SourceInfo
+from pmkg.ingest.phenopackets import Phenopacket, PhenopacketError, read_phenopacket
+from pmkg.ingest.vcf import Genotype, VcfError, VcfFile, VcfRecord, read_vcf
+from pmkg.ingest.xrefs import Resolver, normalise_curie
+from pmkg.kg.records import EdgeRecord, NodeRecord
+
+from pmkg import __version__
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +339,7 @@ class PatientRecordBuilder:
         return sorted(set(drugs))
 
     def _pgx(self, pid: str, profile, summary: PatientSummary) -> None:
-        from ingest.pgx import ACTIONABLE, BODIES
+        from pmkg.ingest.pgx import ACTIONABLE, BODIES
 
         for gene, call in profile.calls.items():
             gene_id = self.gene(gene)
@@ -399,7 +400,7 @@ class PatientRecordBuilder:
 
 
 def _severity(action: str) -> int:
-    from ingest.pgx import ACTION_SEVERITY
+    from pmkg.ingest.pgx import ACTION_SEVERITY
 
     return ACTION_SEVERITY.index(action) if action in ACTION_SEVERITY else len(ACTION_SEVERITY)
 
@@ -436,12 +437,12 @@ def build_patients(
                 "VCF files need the PharmCAT allele definitions and CPIC tables: pass --data-dir, the folder "
                 "that holds cpic/"
             )
-        from ingest.pgx import PgxKnowledge
+        from pmkg.ingest.pgx import PgxKnowledge
 
         pgx = PgxKnowledge.load(data_dir, resolver)
     gene_ids: dict[str, str] = {}
     if pgx is not None and data_dir is not None:
-        from ingest.cpic import pharmacogene_ids
+        from pmkg.ingest.cpic import pharmacogene_ids
 
         gene_ids = pharmacogene_ids(data_dir, resolver)
     vcfs: list[tuple[VcfFile, bool]] = []

@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest import pharmcat
-from ingest.base import IngestError
-from ingest.star_alleles import (
+from pmkg.ingest import pharmcat
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.star_alleles import (
     AlleleDefinitions,
     GeneCall,
     available_genes,
@@ -37,8 +37,8 @@ from ingest.star_alleles import (
     load_definitions,
     load_exemptions,
 )
-from ingest.vcf import Genotype, VcfRecord
-from ingest.xrefs import Resolver
+from pmkg.ingest.vcf import Genotype, VcfRecord
+from pmkg.ingest.xrefs import Resolver
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class PgxKnowledge:
     @classmethod
     def load(cls, data_dir: Path, resolver: Resolver | None = None, genes: Iterable[str] | None = None) -> PgxKnowledge:
         """Read everything under ``data_dir/cpic``; ``genes`` limits the genes called (default: all defined)."""
-        from ingest.cpic import guideline_drug_resolver
+        from pmkg.ingest.cpic import guideline_drug_resolver
 
         wanted = list(genes) if genes is not None else available_genes(data_dir)
         if not wanted:

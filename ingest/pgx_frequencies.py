@@ -17,7 +17,7 @@ Genes outside the table are not genotyped by the synthetic cohort (:data:`SYNTHE
 
 from __future__ import annotations
 
-from ingest.star_alleles import AlleleDefinitions
+from pmkg.ingest.star_alleles import AlleleDefinitions
 
 # gene -> {named allele: frequency}; the wild-type allele's share is 1 - the sum.
 EUROPEAN_FREQUENCIES: dict[str, dict[str, float]] = {

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.base import IngestResult, SourceInfo, find_file, read_tsv, sha256_of
-from ingest.xrefs import Resolver
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest.base import IngestResult, SourceInfo, find_file, read_tsv, sha256_of
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
     name="pharmacotherapydb",

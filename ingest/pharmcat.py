@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.base import IngestError
+from pmkg.ingest.base import IngestError
 
 log = logging.getLogger(__name__)
 

@@ -54,9 +54,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.base import IngestError, IngestResult, SourceInfo, find_file, read_tsv, sha256_of
-from ingest.xrefs import Resolver, name_key
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest.base import IngestError, IngestResult, SourceInfo, find_file, read_tsv, sha256_of
+from pmkg.ingest.xrefs import Resolver, name_key
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
     name="pharmgkb",

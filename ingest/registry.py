@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest import (
+from pmkg.ingest import (
     clinvar,
     cpic,
     disease_ontology,
@@ -19,8 +19,8 @@ from ingest import (
     sequence_ontology,
     sider,
 )
-from ingest.base import IngestResult, SourceInfo
-from ingest.xrefs import Resolver
+from pmkg.ingest.base import IngestResult, SourceInfo
+from pmkg.ingest.xrefs import Resolver
 
 # A job reads upstream files under a data folder and resolves ids through the shared resolver.
 Job = Callable[[Path, Resolver], IngestResult]

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.base import IngestResult, SourceInfo, find_file, sha256_of
-from ingest.ontology import read_ontology
-from ingest.xrefs import Resolver
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest.base import IngestResult, SourceInfo, find_file, sha256_of
+from pmkg.ingest.ontology import read_ontology
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
     name="sequence-ontology",

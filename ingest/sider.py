@@ -37,9 +37,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.base import IngestError, IngestResult, SourceInfo, find_file, open_text, read_tsv, sha256_of
-from ingest.xrefs import Resolver
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.ingest.base import IngestError, IngestResult, SourceInfo, find_file, open_text, read_tsv, sha256_of
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 SOURCE = SourceInfo(
     name="sider",

@@ -46,9 +46,8 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-
-from ingest.base import IngestError
-from ingest.vcf import Genotype, VcfRecord, normalise_chrom
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.vcf import Genotype, VcfRecord, normalise_chrom
 
 DEFINITION_DIR = "cpic/pharmcat_allele_definitions"
 

@@ -42,13 +42,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from pmkg.ingest.patients import SYNTHETIC_VCF_HEADER
+from pmkg.ingest.pgx_frequencies import SYNTHETIC_GENES, allele_frequencies
+from pmkg.ingest.phenopackets import SYNTHETIC_REFERENCE
+from pmkg.ingest.star_alleles import IUPAC, AlleleDefinitions, allele_sort_key
+from pmkg.ingest.vcf import format_vcf
 
-from ingest.patients import SYNTHETIC_VCF_HEADER
-from ingest.pgx_frequencies import SYNTHETIC_GENES, allele_frequencies
-from ingest.phenopackets import SYNTHETIC_REFERENCE
-from ingest.star_alleles import IUPAC, AlleleDefinitions, allele_sort_key
-from ingest.vcf import format_vcf
-from kg import __version__
+from pmkg import __version__
 
 
 @dataclass

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ingest.base import open_text
+from pmkg.ingest.base import open_text
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,10 @@
-"""pmkg's graph layer: schema, store, writer, exporter and entry points.
+"""pmkg's graph layer: the schema, the store, the writers, the exporter, write-back and named queries.
 
-``kg`` knows the schema and the database and nothing about upstream file formats.
+``pmkg.kg`` knows the schema and the database and nothing about upstream file formats, models or HTTP:
+it imports neither :mod:`pmkg.ingest`, :mod:`pmkg.gnn`, :mod:`pmkg.workflows` nor :mod:`pmkg.service`
+(``tests/test_architecture.py`` checks this).
 """
 
-__version__ = "0.1.0"
+if __name__ == "kg":  # a checkout's root is on sys.path, but the folder is only installed as pmkg.kg
+    raise ImportError("'kg' is pmkg's folder for pmkg.kg: import pmkg.kg instead")
+

@@ -20,7 +20,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from kg.queries import NamedQuery, load_library
+from pmkg.kg.queries import NamedQuery, load_library
 
 GUIDE_FILE = "pmkg-guide.html"
 # Queries that need data only a later pipeline stage writes; the guide still lists them, last.

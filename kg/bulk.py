@@ -27,12 +27,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pmkg.kg import embedded
+from pmkg.kg.schema import owner_may_set
+from pmkg.kg.store import GraphStore
+from pmkg.kg.writer import DEFAULT_BATCH_SIZE, GraphWriter, GroupStats
 from tqdm import tqdm
-
-from kg import embedded
-from kg.schema import owner_may_set
-from kg.store import GraphStore
-from kg.writer import DEFAULT_BATCH_SIZE, GraphWriter, GroupStats
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ this module feeds it a whole batch in one process call and turns the answer into
 The gate never passes silently: without Node or the installed npm package it raises
 :class:`CypherLintUnavailable` saying what to run.
 
-Command line: ``python -m kg.cypher_lint FILE_OR_DIR ...`` lints ``.cypher`` files (directories are searched
+Command line: ``python -m pmkg.kg.cypher_lint FILE_OR_DIR ...`` lints ``.cypher`` files (directories are searched
 recursively) and exits 1 when Neo4j reports an error.
 """
 
@@ -289,7 +289,7 @@ def _cypher_files(targets: Sequence[str]) -> list[Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
-        print("usage: python -m kg.cypher_lint FILE_OR_DIR ...  (lints .cypher files against Neo4j 5)")
+        print("usage: python -m pmkg.kg.cypher_lint FILE_OR_DIR ...  (lints .cypher files against Neo4j 5)")
         return 0 if args else 2
     try:
         files = _cypher_files(args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kg.schema import LABELS
+from pmkg.kg.schema import LABELS
 
 # Properties that researchers filter on besides id; one range index each.
 INDEXED_PROPERTIES: dict[str, tuple[str, ...]] = {

@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kg.metapaths import DEFAULT_DAMPING, METAPATHS
-from kg.queries import QueryError, run_query
-from kg.schema import LABELS
+from pmkg.kg.metapaths import DEFAULT_DAMPING, METAPATHS
+from pmkg.kg.queries import QueryError, run_query
+from pmkg.kg.schema import LABELS
 
 if TYPE_CHECKING:
-    from kg.store import GraphStore
+    from pmkg.kg.store import GraphStore
 
 MAX_PATHS = 1000
 

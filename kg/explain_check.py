@@ -16,8 +16,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kg.queries import MAX_INTEGER_PARAM, run_query
-from kg.store import GraphStore
+from pmkg.kg.queries import MAX_INTEGER_PARAM, run_query
+from pmkg.kg.store import GraphStore
 
 KNOWN_INDICATIONS = "MATCH (c:Drug)-[:TREATS]->(d:Disease) RETURN c.id AS drug, d.id AS disease ORDER BY drug, disease"
 _MECHANISM_GENES = """\

@@ -10,8 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import networkx as nx
-
-from kg.explain import Explanation
+from pmkg.kg.explain import Explanation
 
 LABEL_COLOURS = {
     "Drug": "#1f77b4",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # gnn/ imports this module and must not pull in the driver
-    from kg.store import GraphStore
+    from pmkg.kg.store import GraphStore
 
 EdgeKey = tuple[str, str, str]  # (src_label, REL_TYPE, dst_label)
 
@@ -69,9 +69,8 @@ def export_graph(store: GraphStore, progress: bool = True) -> GraphExport:
     One columnar query per label and per (type, endpoints) pair; CURIEs are mapped to indices with a
     vectorised ``searchsorted``, so no Python object is made per edge beyond the decoded strings.
     """
+    from pmkg.kg.schema import LABELS, RELATIONSHIPS
     from tqdm import tqdm
-
-    from kg.schema import LABELS, RELATIONSHIPS
 
     export = GraphExport()
     lookup: dict[str, tuple[np.ndarray, np.ndarray]] = {}

@@ -17,10 +17,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pmkg.kg.schema import LABELS, PREDICTION_RELATIONSHIPS, RELATIONSHIPS
+from pmkg.kg.store import GraphStore
 from tqdm import tqdm
-
-from kg.schema import LABELS, PREDICTION_RELATIONSHIPS, RELATIONSHIPS
-from kg.store import GraphStore
 
 log = logging.getLogger(__name__)
 

@@ -49,13 +49,11 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
-from tqdm import tqdm
-
-from kg.dialect import NEO4J
-from kg.records import EdgeRecord, NodeRecord
-from kg.schema import (
+from pmkg.kg.dialect import NEO4J
+from pmkg.kg.records import EdgeRecord, NodeRecord
+from pmkg.kg.schema import (
     OWNER_PROPERTIES,
     PROVENANCE_PROPERTIES,
     SchemaError,
@@ -63,9 +61,7 @@ from kg.schema import (
     validate_edge,
     validate_node,
 )
-
-if TYPE_CHECKING:
-    from kg.load import SourceOutcome
+from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -784,55 +780,3 @@ def write_import_files(
     with ImportWriter(out_dir, database, progress) as writer:
         writer.add(nodes, edges)
         return writer.close()
-
-
-def import_sources(
-    data_dir: Path,
-    out_dir: Path,
-    sources: list[str] | None = None,
-    database: str = NEO4J.default_database,
-    progress: bool = True,
-) -> tuple[ImportPlan, list[SourceOutcome]]:
-    """Run the ingest jobs like :func:`kg.load.ingest_sources`, but into import files instead of a live graph.
-
-    Jobs run one at a time and their records go to disk before the next starts, so memory holds one job's
-    records, not the whole graph. Each source's ``Source`` node is included, as the live ingest writes it.
-    """
-    from ingest.base import IngestError
-    from ingest.registry import JOBS
-    from ingest.xrefs import Resolver
-    from kg.load import SourceOutcome
-
-    unknown = sorted(set(sources or []) - set(JOBS))
-    if unknown:
-        raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(JOBS)}")
-    resolver = Resolver.from_data_dir(data_dir)
-    outcomes = []
-    with ImportWriter(out_dir, database, progress) as writer:
-        for name, (_, job) in JOBS.items():
-            if sources and name not in sources:
-                continue
-            t0 = time.perf_counter()
-            try:
-                result = job(data_dir, resolver)
-            except IngestError as exc:
-                log.error("%s", exc)
-                outcomes.append(SourceOutcome(name, ok=False, error=str(exc)))
-                continue
-            writer.add([*result.nodes, result.source_node()], result.edges)
-            outcomes.append(
-                SourceOutcome(
-                    name,
-                    ok=True,
-                    nodes=len(result.nodes),
-                    edges=len(result.edges),
-                    seconds=time.perf_counter() - t0,
-                    skipped=dict(result.skipped),
-                    unresolved=dict(result.unresolved),
-                    warnings=result.warnings,
-                )
-            )
-            del result
-        plan = writer.close()
-    # What the import leaves out (invalid records, dangling edges) is the plan's, not one source's: plan.problems().
-    return plan, outcomes

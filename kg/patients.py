@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kg.export import PATIENT_SOURCE
+from pmkg.kg.export import PATIENT_SOURCE
 
 if TYPE_CHECKING:  # gnn/ imports CohortExport from here and must not pull in the driver
-    from ingest.patients import PatientIngest
-    from kg.records import EdgeRecord, NodeRecord
-    from kg.store import GraphStore
-    from kg.writer import WriteReport
+    from pmkg.ingest.patients import PatientIngest
+    from pmkg.kg.records import EdgeRecord, NodeRecord
+    from pmkg.kg.store import GraphStore
+    from pmkg.kg.writer import WriteReport
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def write_patients(
     store: GraphStore, ingest: PatientIngest, batch_size: int = 10_000, progress: bool = True
 ) -> PatientWriteOutcome:
     """Write an ingest's records (and its ``Source`` node); report ids the graph lacks."""
-    from kg.bulk import writer_for
+    from pmkg.kg.bulk import writer_for
 
     store.ensure_schema()
     missing, examples = check_targets(store, ingest)

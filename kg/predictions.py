@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kg.store import GraphStore
+from pmkg.kg.store import GraphStore
 
 WRITE_PREDICTED_TREATS = (
     "UNWIND $rows AS row MATCH (c:Drug {id: row.drug}) MATCH (d:Disease {id: row.disease}) "

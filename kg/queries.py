@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kg.cypher_lint import mask_cypher
-from queries import QUERY_DIR
+from pmkg.kg.cypher_lint import mask_cypher
+from pmkg.queries import QUERY_DIR
 
 if TYPE_CHECKING:
-    from kg.store import GraphStore
+    from pmkg.kg.store import GraphStore
 
 _PARAM_TAG = re.compile(
     r"^@param\s+(?P<name>\w+)\s+(?P<type>string|integer|float|boolean)(?:\s*=\s*(?P<default>\S+))?\s*(?P<help>.*)$"

@@ -49,13 +49,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import unquote
 
+from pmkg.kg.records import EdgeRecord, NodeRecord
+from pmkg.kg.schema import LABELS, RELATIONSHIPS
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
 
-from kg.records import EdgeRecord, NodeRecord
-from kg.schema import LABELS, RELATIONSHIPS
-
 if TYPE_CHECKING:
-    from kg.store import GraphStore
+    from pmkg.kg.store import GraphStore
 
 PMKG = Namespace("https://w3id.org/pmkg/vocab/")
 BIOREGISTRY = "https://bioregistry.io/"

@@ -11,7 +11,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any
 
-from kg.records import EdgeRecord, NodeRecord
+from pmkg.kg.records import EdgeRecord, NodeRecord
 
 PROVENANCE_PROPERTIES: tuple[str, ...] = ("source", "source_version", "license")
 # Node properties that belong to the node's owner, the source that created it (as its provenance does): other

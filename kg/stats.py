@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kg.store import GraphStore
+from pmkg.kg.store import GraphStore
 
 NODE_COUNTS = (
     "MATCH (n) UNWIND labels(n) AS label RETURN label, n.source AS source, count(*) AS count ORDER BY label, source"

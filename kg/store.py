@@ -17,10 +17,9 @@ from typing import Any
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import AuthError, ServiceUnavailable
-
-from kg import embedded
-from kg.config import GraphSettings
-from kg.dialect import ARCADEDB, NEO4J, Dialect
+from pmkg.kg import embedded
+from pmkg.kg.config import GraphSettings
+from pmkg.kg.dialect import ARCADEDB, NEO4J, Dialect
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tqdm import tqdm
-
-from kg.records import EdgeRecord, NodeRecord
-from kg.schema import (
+from pmkg.kg.records import EdgeRecord, NodeRecord
+from pmkg.kg.schema import (
     OWNER_PROPERTIES,
     PROVENANCE_PROPERTIES,
     SchemaError,
@@ -26,7 +24,8 @@ from kg.schema import (
     validate_edge,
     validate_node,
 )
-from kg.store import GraphStore
+from pmkg.kg.store import GraphStore
+from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 

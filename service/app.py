@@ -8,15 +8,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
-
-from service.auth import KeyRing, require_api_key
-from service.errors import install_error_handlers
-from service.graph import GraphGateway
-from service.middleware import RequestGuard
-from service.model import ServingModel
-from service.patients import PatientModel, PatientWorkers
-from service.routes import explanations, health, links, patients, queries
-from service.settings import ServiceSettings
+from pmkg.service.auth import KeyRing, require_api_key
+from pmkg.service.errors import install_error_handlers
+from pmkg.service.graph import GraphGateway
+from pmkg.service.middleware import RequestGuard
+from pmkg.service.model import ServingModel
+from pmkg.service.patients import PatientModel, PatientWorkers
+from pmkg.service.routes import explanations, health, links, patients, queries
+from pmkg.service.settings import ServiceSettings
 
 ROUTERS = (health.router, links.router, explanations.router, queries.router, patients.router)
 PATIENT_ROUTE = "/v1/patients/recommendations"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from pmkg.kg.schema import LABELS
 from pydantic import AfterValidator, Field, StringConstraints
-
-from kg.schema import LABELS
 
 EXAMPLES = {"Drug": "DRUGBANK:DB00945", "Disease": "DOID:1612"}
 MAX_CURIE_LENGTH = 200

@@ -8,13 +8,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pmkg.kg.explain import ExplainError
+from pmkg.kg.queries import QueryError
+from pmkg.service.graph import GraphDown, GraphQueryFailed
+from pmkg.service.model import UnknownNode
+from pmkg.service.patients import PatientFieldError, PatientKeyUnavailable
 from starlette.exceptions import HTTPException
-
-from kg.explain import ExplainError
-from kg.queries import QueryError
-from service.graph import GraphDown, GraphQueryFailed
-from service.model import UnknownNode
-from service.patients import PatientFieldError, PatientKeyUnavailable
 
 RETRY_AFTER_S = "5"
 

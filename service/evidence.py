@@ -8,9 +8,9 @@ direct indication edge is reported as ``indication``, not as a path. The CLI (``
 
 from __future__ import annotations
 
-from kg.explain import Explanation, explain_drug_disease
-from kg.metapaths import DEFAULT_DAMPING
-from kg.store import GraphStore
+from pmkg.kg.explain import Explanation, explain_drug_disease
+from pmkg.kg.metapaths import DEFAULT_DAMPING
+from pmkg.kg.store import GraphStore
 
 METHOD = (
     "metapath decomposition (degree-weighted path counts, queries/evidence_paths.cypher): each path's contribution "

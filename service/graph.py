@@ -16,9 +16,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
-
-from kg.store import GraphStore, GraphUnavailable
-from service.pools import RestartablePool
+from pmkg.kg.store import GraphStore, GraphUnavailable
+from pmkg.service.pools import RestartablePool
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from kg.store import GraphStore
+    from pmkg.kg.store import GraphStore
 
 log = logging.getLogger(__name__)
 
@@ -195,12 +195,12 @@ def load_serving_model(model_dir: str | Path, store: GraphStore) -> ServingModel
 
     Raises ``ValueError``/``FileNotFoundError`` with a message when the directory or the graph does not fit.
     """
-    from gnn import TARGET
-    from gnn.artifacts import load_model
-    from gnn.calibration import calibration_from_dict
-    from gnn.candidates import prediction_candidates
-    from gnn.predict import score_candidates
-    from kg.export import export_graph
+    from pmkg.gnn import TARGET
+    from pmkg.gnn.artifacts import load_model
+    from pmkg.gnn.calibration import calibration_from_dict
+    from pmkg.gnn.candidates import prediction_candidates
+    from pmkg.gnn.predict import score_candidates
+    from pmkg.kg.export import export_graph
 
     t0 = time.perf_counter()
     model_dir = Path(model_dir)

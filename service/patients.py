@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.pools import RestartablePool
+from pmkg.service.pools import RestartablePool
 
 if TYPE_CHECKING:
-    from ingest.patients import PatientIngest, Pseudonymiser
-    from kg.patient_scoring import PatientScore, PatientScorer
-    from kg.patients import PatientWriteOutcome
-    from kg.store import GraphStore
+    from pmkg.ingest.patients import PatientIngest, Pseudonymiser
+    from pmkg.kg.patients import PatientWriteOutcome
+    from pmkg.kg.store import GraphStore
+
+    from pmkg.workflows.patient_scoring import PatientScore, PatientScorer
 
 log = logging.getLogger("pmkg.service")
 
@@ -63,7 +64,7 @@ class PatientModel:
 
     def pseudonymiser(self) -> Pseudonymiser:
         """The ingest key, read (or created, mode 0600, as ``pmkg ingest patients`` does) on the first store."""
-        from ingest.patients import Pseudonymiser
+        from pmkg.ingest.patients import Pseudonymiser
 
         with self._lock:
             if self._pseudonymiser is None:
@@ -85,7 +86,7 @@ class PatientModel:
 
         Raises :class:`PatientFieldError` for input the ingest path refuses.
         """
-        from kg.patient_scoring import PatientInputError, read_patient, score_ingested
+        from pmkg.workflows.patient_scoring import PatientInputError, read_patient, score_ingested
 
         if vcf and self.scorer.pgx is None:
             raise PatientFieldError(
@@ -111,7 +112,7 @@ class PatientWorkers(RestartablePool):
 
 def store_patient(store: GraphStore, ingest: PatientIngest) -> PatientWriteOutcome:
     """Write one scored patient exactly as ``pmkg ingest patients`` writes its files' patients."""
-    from kg.patients import write_patients
+    from pmkg.kg.patients import write_patients
 
     outcome = write_patients(store, ingest, progress=False)
     log.info("patient %s stored: %d rows", ingest.patients[0].id, outcome.rows_written)
@@ -123,8 +124,8 @@ def load_patient_model(model_dir: Path, data_dir: Path | None, key_file: Path) -
 
     Raises ``FileNotFoundError``/``ValueError`` with a message when it cannot.
     """
-    from kg.patient_pipeline import latest_patient_model
-    from kg.patient_scoring import PatientScorer
+    from pmkg.workflows.patient_model import latest_patient_model
+    from pmkg.workflows.patient_scoring import PatientScorer
 
     if (Path(model_dir) / "LATEST").is_file():  # a models folder, as `pmkg patients train --models-dir` fills
         model_dir = latest_patient_model(Path(model_dir))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from pmkg.service.curies import DiseaseCurie, DrugCurie
 from pydantic import BaseModel, ConfigDict, Field
-
-from service.curies import DiseaseCurie, DrugCurie
 
 MAX_BATCH_PAIRS = 1000
 MAX_K = 1000

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from queries import QUERY_DIR
+from pmkg.queries import QUERY_DIR
 
 MIN_KEY_LENGTH = 16
 _KEY_CHARS = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII without spaces: safe in an HTTP header

@@ -14,9 +14,10 @@ import pytest
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # the graph server shares the 2 cores with torch
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # OpenBLAS threads beside the in-process JVM: see kg.cli.main
 
-from ingest.registry import JOBS  # noqa: E402
-from kg.load import ingest_sources  # noqa: E402
-from kg.store import GraphStore, SentStatement, record_statements  # noqa: E402
+from pmkg.ingest.registry import JOBS  # noqa: E402
+from pmkg.kg.store import GraphStore, SentStatement, record_statements  # noqa: E402
+
+from pmkg.workflows.ingest import ingest_sources  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Every source has a committed fixture (cut by tools/fixtures/); the session graph is built from all of them.

@@ -11,10 +11,10 @@ import gzip
 import json
 from pathlib import Path
 
-from kg.predictions import PredictedLink, write_predicted_treats
-from kg.records import EdgeRecord, NodeRecord
-from kg.store import GraphStore
-from kg.writer import GraphWriter
+from pmkg.kg.predictions import PredictedLink, write_predicted_treats
+from pmkg.kg.records import EdgeRecord, NodeRecord
+from pmkg.kg.store import GraphStore
+from pmkg.kg.writer import GraphWriter
 
 RECORDS = Path(__file__).resolve().parent / "fixtures" / "explain-world" / "records.jsonl.gz"
 PATIENT = "PMKG.PATIENT:explain-1"

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pmkg.gnn.train import TrainConfig
+from pmkg.kg.store import GraphStore
+from pmkg.service.app import create_app
+from pmkg.service.graph import GraphGateway, fail_fast_driver_options
+from pmkg.service.model import ServingModel, load_serving_model
+from pmkg.service.patients import PatientModel
+from pmkg.service.settings import ServiceSettings
 
-from gnn.train import TrainConfig
-from kg.pipeline import predict_repurposing, train_from_graph
-from kg.store import GraphStore
-from service.app import create_app
-from service.graph import GraphGateway, fail_fast_driver_options
-from service.model import ServingModel, load_serving_model
-from service.patients import PatientModel
-from service.settings import ServiceSettings
+from pmkg.workflows.repurposing import predict_repurposing, train_from_graph
 
 API_KEY = "test-key-0123456789abcdef"
 OTHER_KEY = "second-key-0123456789abcdef"
@@ -70,16 +70,17 @@ PATIENT_RESOLVER_TABLES = {
 def patient_model_for_service(store: GraphStore, tmp_path_factory: pytest.TempPathFactory) -> PatientModelForService:
     """A drug-patient model trained for a few epochs on a synthetic cohort held in memory (nothing is stored)."""
     if "patients" not in _cache:
-        from gnn.patient_artifacts import save_patient_model
-        from gnn.patient_train import PatientTrainConfig, train_patient_model
-        from ingest.patients import Pseudonymiser, build_patients
-        from ingest.star_alleles import load_definitions
-        from ingest.synthetic import CohortGenerator, SynthConfig, write_cohort
-        from ingest.xrefs import Resolver
-        from kg.cohort import read_cohort_source
-        from kg.export import export_graph
-        from kg.patient_scoring import PatientScorer
-        from kg.patients import cohort_from_records
+        from pmkg.gnn.patient_artifacts import save_patient_model
+        from pmkg.gnn.patient_train import PatientTrainConfig, train_patient_model
+        from pmkg.ingest.patients import Pseudonymiser, build_patients
+        from pmkg.ingest.star_alleles import load_definitions
+        from pmkg.ingest.synthetic import CohortGenerator, SynthConfig, write_cohort
+        from pmkg.ingest.xrefs import Resolver
+        from pmkg.kg.export import export_graph
+        from pmkg.kg.patients import cohort_from_records
+
+        from pmkg.workflows.cohort import read_cohort_source
+        from pmkg.workflows.patient_scoring import PatientScorer
         from tests.conftest import FIXTURES
 
         root = tmp_path_factory.mktemp("service-patients")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from pmkg.ingest import hetionet, pharmacotherapydb
+from pmkg.kg.bulk import BulkGraphWriter, writer_for
+from pmkg.kg.records import NodeRecord
+from pmkg.kg.store import GraphStore, record_statements
+from pmkg.kg.writer import GraphWriter
 
-from ingest import hetionet, pharmacotherapydb
-from kg.bulk import BulkGraphWriter, writer_for
-from kg.load import ingest_sources
-from kg.records import NodeRecord
-from kg.store import GraphStore, record_statements
-from kg.writer import GraphWriter
+from pmkg.workflows.ingest import ingest_sources
 from tests.conftest import FIXTURES
 
 SOURCES = ["hetionet", "disease-ontology", "pharmacotherapydb"]
@@ -79,7 +79,7 @@ def test_a_killed_run_resumes_without_duplicates(tmp_path, bulk_store):
 
 
 def test_bulk_writer_reports_dangling_edges(bulk_store):
-    from kg.records import EdgeRecord
+    from pmkg.kg.records import EdgeRecord
 
     prov = {"source": "bulk-test", "source_version": "1", "license": "CC0"}
     report = writer_for(bulk_store, progress=False).write(

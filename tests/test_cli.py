@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from kg.cli import app
+from pmkg.cli import app
 
 runner = CliRunner()
 
@@ -70,7 +70,7 @@ def test_predict_without_a_model_explains_what_to_do(graph_uri, tmp_path):
 
 
 def test_default_ingest_reads_only_the_sources_the_bundled_sample_has():
-    from ingest.registry import JOBS, SAMPLE_DATA_DIR, SAMPLE_SOURCES
+    from pmkg.ingest.registry import JOBS, SAMPLE_DATA_DIR, SAMPLE_SOURCES
 
     for name in JOBS:
         present = any((SAMPLE_DATA_DIR / name).iterdir()) if (SAMPLE_DATA_DIR / name).is_dir() else False

@@ -5,13 +5,13 @@ from __future__ import annotations
 import shlex
 
 import pytest
+from pmkg.kg.rdf import read_rdf
+from pmkg.kg.records import EdgeRecord, NodeRecord
+from pmkg.kg.store import GraphStore
+from pmkg.kg.writer import GraphWriter
 from typer.testing import CliRunner
 
-from kg.cli import app
-from kg.rdf import read_rdf
-from kg.records import EdgeRecord, NodeRecord
-from kg.store import GraphStore
-from kg.writer import GraphWriter
+from pmkg.cli import app
 from tests.conftest import FIXTURES
 
 runner = CliRunner()

@@ -6,11 +6,11 @@ import gzip
 import shutil
 
 import pytest
+from pmkg.ingest import clinvar
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.writer import GraphWriter
 
-from ingest import clinvar
-from ingest.base import IngestError
-from ingest.xrefs import Resolver
-from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
 
 FIXTURE = FIXTURES / "clinvar" / "variant_summary_2021-01_first86362rows.txt.gz"

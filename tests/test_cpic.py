@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from pmkg.ingest import cpic, pharmcat
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.writer import GraphWriter
 
-from ingest import cpic, pharmcat
-from ingest.base import IngestError
-from ingest.xrefs import Resolver
-from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
 
 # gene.tsv's NCBI ids, as the genes job knows them (NOTAGENE1, a damaged row, resolves nowhere).

@@ -11,9 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from kg import cypher_lint
-from kg.cypher_lint import (
+from pmkg.kg import cypher_lint
+from pmkg.kg.cypher_lint import (
     CypherLintUnavailable,
     LintResult,
     Statement,

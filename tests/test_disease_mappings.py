@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from pmkg.ingest.xrefs import Resolver
 
-from ingest.xrefs import Resolver
 from tests.conftest import FIXTURES
 
 OMIM_SSSOM = FIXTURES / "mondo/mappings-2026-08-04/mondo_exactmatch_omim.sssom.tsv.gz"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pmkg.ingest import disease_ontology
+from pmkg.ingest.base import IngestError
 
-from ingest import disease_ontology
-from ingest.base import IngestError
-from kg.load import ingest_sources
+from pmkg.workflows.ingest import ingest_sources
 from tests.conftest import FIXTURES
 
 

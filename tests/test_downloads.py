@@ -16,12 +16,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from pmkg.ingest import downloads
+from pmkg.ingest.base import sha256_of
+from pmkg.ingest.downloads import REMOTE_FILES, DownloadError, DownloadFailed, RemoteFile, download_sources, fetch
+from pmkg.ingest.registry import JOBS
+from pmkg.ingest.xrefs import Resolver
 
-from ingest import downloads
-from ingest.base import sha256_of
-from ingest.downloads import REMOTE_FILES, DownloadError, DownloadFailed, RemoteFile, download_sources, fetch
-from ingest.registry import JOBS
-from ingest.xrefs import Resolver
 from tests.conftest import FIXTURES
 
 INDICATIONS = FIXTURES / "pharmacotherapydb" / "indications.tsv"

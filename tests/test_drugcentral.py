@@ -6,12 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pmkg.ingest import drugcentral
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.writer import GraphWriter
 
-from ingest import drugcentral
-from ingest.base import IngestError
-from ingest.xrefs import Resolver
-from kg.load import ingest_sources
-from kg.writer import GraphWriter
+from pmkg.workflows.ingest import ingest_sources
 from tests.conftest import FIXTURES
 
 DRUGCENTRAL = FIXTURES / "drugcentral"

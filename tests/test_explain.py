@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from pmkg.kg.explain import ExplainError, explain_drug_disease, explain_patient_drug, resolve_node
+from pmkg.kg.explain_check import check_indications
+from pmkg.kg.metapaths import DRUG_DISEASE, METAPATHS, PATIENT_DRUG, QUERIES, check_catalogue, evidence_query
+from pmkg.kg.queries import run_query
+from pmkg.queries import QUERY_DIR
 
-from kg.explain import ExplainError, explain_drug_disease, explain_patient_drug, resolve_node
-from kg.explain_check import check_indications
-from kg.metapaths import DRUG_DISEASE, METAPATHS, PATIENT_DRUG, QUERIES, check_catalogue, evidence_query
-from kg.queries import run_query
-from queries import QUERY_DIR
 from tests.explain_world import PATIENT, TEST_MODEL, write_test_predictions
 
 ETOPOSIDE, ULCERATIVE_COLITIS = "DRUGBANK:DB00773", "DOID:8577"
@@ -27,7 +27,7 @@ def test_catalogue_walks_only_schema_edges_and_names_are_unique():
 def test_query_files_are_generated_from_the_catalogue():
     for name in QUERIES:
         on_disk = (QUERY_DIR / f"{name}.cypher").read_text(encoding="utf-8")
-        assert on_disk == evidence_query(name), f"queries/{name}.cypher is stale: run `python -m kg.metapaths`"
+        assert on_disk == evidence_query(name), f"queries/{name}.cypher is stale: run `python -m pmkg.kg.metapaths`"
 
 
 def _distinct_neighbours(store, pattern: str, node_id: str) -> int:
@@ -131,9 +131,10 @@ def test_patient_drug_paths_go_through_the_patient_record(world_store):
 
 def test_a_patient_ingested_from_a_vcf_is_explained_through_the_diplotype_called_for_them(world_store, tmp_path):
     """Issue C's ingest path (VCF -> star alleles -> HAS_DIPLOTYPE) and issue E's patient metapaths meet."""
-    from ingest.patients import Pseudonymiser, build_patients
-    from ingest.xrefs import Resolver
-    from kg.patients import delete_patient, write_patients
+    from pmkg.ingest.patients import Pseudonymiser, build_patients
+    from pmkg.ingest.xrefs import Resolver
+    from pmkg.kg.patients import delete_patient, write_patients
+
     from tests.conftest import FIXTURES
 
     genes = {"CYP2C19": "NCBIGene:1557", "CYP2D6": "NCBIGene:1565", "UGT1A1": "NCBIGene:54658"}

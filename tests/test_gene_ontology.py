@@ -6,11 +6,11 @@ import gzip
 import shutil
 
 import pytest
+from pmkg.ingest import gene_ontology
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.writer import GraphWriter
 
-from ingest import gene_ontology
-from ingest.base import IngestError
-from ingest.xrefs import Resolver
-from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
 
 GENE2GO = FIXTURES / "go/gene2go.gz"

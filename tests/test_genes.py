@@ -6,11 +6,11 @@ import gzip
 import shutil
 
 import pytest
+from pmkg.ingest import genes
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.writer import GraphWriter
 
-from ingest import genes
-from ingest.base import IngestError
-from ingest.xrefs import Resolver
-from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
 
 NEWEST = FIXTURES / "genes/orgHsEg-2022-09-12/Homo_sapiens.gene_info.gz"

@@ -14,16 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-from gnn import TARGET
-from gnn.artifacts import load_model, save_model
-from gnn.baselines import degree_product_scores
-from gnn.data import pair_codes, reverse_key, to_heterodata
-from gnn.metrics import auroc, evaluate_ranking, rank_auroc
-from gnn.predict import rank_all, score_all_pairs, top_k_per_disease
-from gnn.split import disease_holdout_split, make_split, random_split
-from gnn.train import TrainConfig, holdout_drop, sample_negatives, train
-from kg.export import GraphExport
+from pmkg.gnn import TARGET
+from pmkg.gnn.artifacts import load_model, save_model
+from pmkg.gnn.baselines import degree_product_scores
+from pmkg.gnn.data import pair_codes, reverse_key, to_heterodata
+from pmkg.gnn.metrics import auroc, evaluate_ranking, rank_auroc
+from pmkg.gnn.predict import rank_all, score_all_pairs, top_k_per_disease
+from pmkg.gnn.split import disease_holdout_split, make_split, random_split
+from pmkg.gnn.train import TrainConfig, holdout_drop, sample_negatives, train
+from pmkg.kg.export import GraphExport
 
 SAMPLE = Path(__file__).resolve().parents[1] / "ingest" / "sample"
 KIND_TO_LABEL = {

@@ -14,21 +14,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from pmkg.gnn import TARGET
+from pmkg.gnn.areas import area_members
+from pmkg.gnn.baselines import degree_product_scores
+from pmkg.gnn.calibration import calibration_from_dict, fit_calibration, reliability
+from pmkg.gnn.candidates import Candidates, connected_sources, evaluation_candidates, prediction_candidates
+from pmkg.gnn.data import pair_codes, reverse_key
+from pmkg.gnn.dwpc import DWPCFeatures, dwpc_scores
+from pmkg.gnn.evaluate import SplitSpec, run_split
+from pmkg.gnn.kge import _triples
+from pmkg.gnn.metrics import evaluate_candidates, evaluate_ranking
+from pmkg.gnn.split import make_split
+from pmkg.gnn.train import TrainConfig, holdout_drop, train
+from pmkg.ingest.disease_areas import disease_areas, read_txgnn_area
+from pmkg.kg.export import GraphExport
 
-from gnn import TARGET
-from gnn.areas import area_members
-from gnn.baselines import degree_product_scores
-from gnn.calibration import calibration_from_dict, fit_calibration, reliability
-from gnn.candidates import Candidates, connected_sources, evaluation_candidates, prediction_candidates
-from gnn.data import pair_codes, reverse_key
-from gnn.dwpc import DWPCFeatures, dwpc_scores
-from gnn.evaluate import SplitSpec, run_split
-from gnn.kge import _triples
-from gnn.metrics import evaluate_candidates, evaluate_ranking
-from gnn.split import make_split
-from gnn.train import TrainConfig, holdout_drop, train
-from ingest.disease_areas import disease_areas, read_txgnn_area
-from kg.export import GraphExport
 from tests.test_gnn_core import load_sample_export
 
 PALLIATES = ("Drug", "PALLIATES", "Disease")
@@ -240,7 +240,7 @@ def test_txgnn_areas_map_to_doids_and_descendants(tmp_path: Path) -> None:
 
 
 def test_one_split_of_the_protocol_with_every_baseline_and_its_report(export: GraphExport, tmp_path: Path) -> None:
-    from kg.evaluation import protocol_specs, write_report
+    from pmkg.workflows.evaluate import protocol_specs, write_report
 
     specs, skipped = protocol_specs(export, folds=3, seeds=1, groups=("random", "disease_holdout", "areas"),
                                     areas={"tiny": np.unique(export.edges[TARGET][1])[:2],

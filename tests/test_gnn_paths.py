@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from pmkg.gnn import TARGET
+from pmkg.gnn import model as gnn_model
+from pmkg.gnn.artifacts import load_model, save_model
+from pmkg.gnn.candidates import Candidates
+from pmkg.gnn.data import to_heterodata
+from pmkg.gnn.dwpc import DWPCFeatures
+from pmkg.gnn.path_features import DEFAULT_PATHS, PathFeaturizer
+from pmkg.gnn.predict import score_all_pairs, score_candidates
+from pmkg.gnn.train import TrainConfig, derived_graph, hidden_positives, train
+from pmkg.kg.export import GraphExport
 
-import gnn.model
-from gnn import TARGET
-from gnn.artifacts import load_model, save_model
-from gnn.candidates import Candidates
-from gnn.data import to_heterodata
-from gnn.dwpc import DWPCFeatures
-from gnn.path_features import DEFAULT_PATHS, PathFeaturizer
-from gnn.predict import score_all_pairs, score_candidates
-from gnn.train import TrainConfig, derived_graph, hidden_positives, train
-from kg.export import GraphExport
 from tests.test_gnn_core import load_sample_export
 from tests.test_gnn_eval import without_edges
 
@@ -140,7 +140,7 @@ def test_hybrid_scores_every_pair_and_round_trips(export: GraphExport, hybrid, t
 
 def test_chunked_scoring_of_a_large_block_matches_one_block(hybrid, monkeypatch: pytest.MonkeyPatch) -> None:
     whole = score_all_pairs(hybrid)
-    monkeypatch.setattr(gnn.model, "PAIR_CHUNK", 5000)  # ~3 diseases per chunk on the sample
+    monkeypatch.setattr(gnn_model, "PAIR_CHUNK", 5000)  # ~3 diseases per chunk on the sample
     np.testing.assert_allclose(score_all_pairs(hybrid), whole, rtol=1e-6, atol=1e-6)
 
 

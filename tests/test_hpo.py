@@ -9,11 +9,11 @@ import gzip
 import shutil
 
 import pytest
+from pmkg.ingest import hpo
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.writer import GraphWriter
 
-from ingest import hpo
-from ingest.base import IngestError
-from ingest.xrefs import Resolver
-from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
 
 HPOA = FIXTURES / "hpo/phenotype.hpoa.gz"

@@ -5,10 +5,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pmkg.ingest import hetionet, pharmacotherapydb
+from pmkg.ingest.base import IngestError
 
-from ingest import hetionet, pharmacotherapydb
-from ingest.base import IngestError
-from kg.load import ingest_sources
+from pmkg.workflows.ingest import ingest_sources
 from tests.conftest import FIXTURE_SOURCES, FIXTURES
 
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-
-from kg.cypher_lint import Statement, format_failures, lint_statements, statements_from_cypher_file
-from kg.dialect import ARCADEDB, NEO4J
-from queries import QUERY_DIR
+from pmkg.kg.cypher_lint import Statement, format_failures, lint_statements, statements_from_cypher_file
+from pmkg.kg.dialect import ARCADEDB, NEO4J
+from pmkg.queries import QUERY_DIR
 
 pytestmark = pytest.mark.neo4j_gate
 

@@ -16,21 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from ingest import disease_ontology, hetionet, pharmacotherapydb
-from ingest.registry import JOBS
-from ingest.xrefs import Resolver
-from kg.dialect import NEO4J
-from kg.neo4j_import import (
+from pmkg.ingest import disease_ontology, hetionet, pharmacotherapydb
+from pmkg.ingest.registry import JOBS
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.dialect import NEO4J
+from pmkg.kg.neo4j_import import (
     ARRAY_DELIMITER,
     DOCKER_IMPORT_DIR,
     ImportFile,
     ImportPlan,
-    import_sources,
     write_import_files,
 )
-from kg.records import EdgeRecord, NodeRecord
-from kg.writer import GraphWriter, WriteReport
+from pmkg.kg.records import EdgeRecord, NodeRecord
+from pmkg.kg.writer import GraphWriter, WriteReport
+
+from pmkg.workflows.ingest import import_sources
 from tests.conftest import FIXTURES
 
 PROV = {"source": "import-test", "source_version": "1", "license": "CC0 1.0"}

@@ -13,12 +13,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pmkg.ingest import disease_ontology
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.ontology import read_ontology
+from pmkg.ingest.owl import obo_curie, read_owl
+from pmkg.kg.writer import GraphWriter
 
-from ingest import disease_ontology
-from ingest.base import IngestError
-from ingest.ontology import read_ontology
-from ingest.owl import obo_curie, read_owl
-from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
 
 OBO_FILE = FIXTURES / "owl" / "doid.obo"

@@ -10,18 +10,18 @@ import json
 import logging
 
 import pytest
-from typer.testing import CliRunner
-
-from ingest.patients import (
+from pmkg.ingest.patients import (
     PatientIngestError,
     Pseudonymiser,
     build_patients,
     variant_id,
 )
-from ingest.phenopackets import PhenopacketError, parse_phenopacket, read_phenopacket
-from ingest.xrefs import Resolver
-from kg.export import export_graph
-from kg.patients import delete_patient, export_cohort, write_patients
+from pmkg.ingest.phenopackets import PhenopacketError, parse_phenopacket, read_phenopacket
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.export import export_graph
+from pmkg.kg.patients import delete_patient, export_cohort, write_patients
+from typer.testing import CliRunner
+
 from tests.conftest import FIXTURES
 
 PATIENTS = FIXTURES / "patients"
@@ -187,7 +187,7 @@ def test_delete_removes_the_patient_every_edge_and_variants_only_they_carried(st
 
 
 def test_cli_ingests_patients_and_deletes_one_by_original_id(graph_uri, ingest_outcomes, tmp_path):
-    from kg.cli import app
+    from pmkg.cli import app
 
     key = tmp_path / "key"
     runner = CliRunner()

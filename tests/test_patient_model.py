@@ -11,23 +11,23 @@ import json
 import numpy as np
 import pytest
 import torch
+from pmkg.gnn.patient_artifacts import load_patient_model, save_patient_model
+from pmkg.gnn.patient_data import DIAGNOSIS, build_inputs
+from pmkg.gnn.patient_train import PatientTrainConfig, score_inputs, train_patient_model
+from pmkg.ingest.patients import Pseudonymiser, build_patients
+from pmkg.ingest.phenopackets import read_phenopacket
+from pmkg.ingest.star_alleles import call_gene, genotypes_at, load_definitions
+from pmkg.ingest.synthetic import CohortGenerator, SynthConfig, write_cohort
+from pmkg.ingest.vcf import read_vcf
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.export import export_graph
+from pmkg.kg.patients import export_cohort, write_patients
+from pmkg.kg.queries import run_query
 from typer.testing import CliRunner
 
-from gnn.patient_artifacts import load_patient_model, save_patient_model
-from gnn.patient_data import DIAGNOSIS, build_inputs
-from gnn.patient_train import PatientTrainConfig, score_inputs, train_patient_model
-from ingest.patients import Pseudonymiser, build_patients
-from ingest.phenopackets import read_phenopacket
-from ingest.star_alleles import call_gene, genotypes_at, load_definitions
-from ingest.synthetic import CohortGenerator, SynthConfig, write_cohort
-from ingest.vcf import read_vcf
-from ingest.xrefs import Resolver
-from kg.cohort import read_cohort_source
-from kg.export import export_graph
-from kg.patient_pipeline import predict_patients
-from kg.patient_scoring import PatientScorer, score_patient
-from kg.patients import export_cohort, write_patients
-from kg.queries import run_query
+from pmkg.workflows.cohort import read_cohort_source
+from pmkg.workflows.patient_model import predict_patients
+from pmkg.workflows.patient_scoring import PatientScorer, score_patient
 from tests.conftest import FIXTURES
 
 N = 240
@@ -214,7 +214,7 @@ def test_predictions_are_written_back_and_queried_with_pgx_flags(store, trained,
 
 
 def test_cli_synthesises_a_cohort(graph_uri, ingest_outcomes, tmp_path):
-    from kg.cli import app
+    from pmkg.cli import app
 
     result = CliRunner().invoke(
         app,
@@ -240,7 +240,7 @@ def test_embeddings_do_not_change_when_patients_are_scored(trained):
 
 
 def test_cli_trains_predicts_and_scores_one_patient(graph_uri, ingested, cohort_dir, tmp_path):
-    from kg.cli import app
+    from pmkg.cli import app
 
     files, _ = cohort_dir
     runner = CliRunner()

@@ -7,12 +7,12 @@ import shutil
 import zipfile
 
 import pytest
+from pmkg.ingest import pharmgkb
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.pharmgkb import DrugNames
+from pmkg.ingest.xrefs import Resolver
+from pmkg.kg.writer import GraphWriter
 
-from ingest import pharmgkb
-from ingest.base import IngestError
-from ingest.pharmgkb import DrugNames
-from ingest.xrefs import Resolver
-from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
 
 # The real NCBI gene ids and DrugCentral-canonical drug ids of the fixture's genes and drugs. CES1 is left out on

@@ -6,13 +6,13 @@ import csv
 
 import numpy as np
 import pytest
+from pmkg.gnn import TARGET
+from pmkg.gnn.candidates import prediction_candidates
+from pmkg.gnn.train import TrainConfig
+from pmkg.kg.export import export_graph
+from pmkg.kg.queries import run_query
 
-from gnn import TARGET
-from gnn.candidates import prediction_candidates
-from gnn.train import TrainConfig
-from kg.export import export_graph
-from kg.pipeline import latest_model, predict_repurposing, train_from_graph
-from kg.queries import run_query
+from pmkg.workflows.repurposing import latest_model, predict_repurposing, train_from_graph
 
 FEW_EPOCHS = TrainConfig(epochs=4, hidden=16, patience=10, threads=1, seed=0)
 
@@ -96,7 +96,7 @@ def test_predictions_never_feed_back_into_the_export(store, export, trained):
 def test_evaluate_command_writes_report_plots_and_per_seed_csv(graph_uri, ingest_outcomes, tmp_path):
     from typer.testing import CliRunner
 
-    from kg.cli import app
+    from pmkg.cli import app
 
     out = tmp_path / "eval"
     result = CliRunner().invoke(app, [

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from kg.queries import QueryError, get_query, is_read_only, load_library, parse_query_file, run_query
-from queries import QUERY_DIR
+from pmkg.kg.queries import QueryError, get_query, is_read_only, load_library, parse_query_file, run_query
+from pmkg.queries import QUERY_DIR
 
 
 def test_every_query_file_has_a_complete_header():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pmkg.kg.browser_guide import example_params
+from pmkg.kg.queries import load_library, run_query
 
-from kg.browser_guide import example_params
-from kg.queries import load_library, run_query
 from tests.conftest import FIXTURE_SOURCES
 from tests.explain_world import TEST_MODEL, write_test_predictions
 
@@ -125,10 +125,10 @@ def test_find_by_name_puts_exact_matches_first(predicted):
 
 
 def test_typos_get_a_suggestion_and_a_query_describes_itself():
+    from pmkg.kg.queries import QueryError, get_query
     from typer.testing import CliRunner
 
-    from kg.cli import app
-    from kg.queries import QueryError, get_query
+    from pmkg.cli import app
 
     with pytest.raises(QueryError, match="no query named 'evidence_path' \\(did you mean 'evidence_paths'\\?\\)"):
         get_query("evidence_path")

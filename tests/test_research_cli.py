@@ -6,16 +6,16 @@ import json
 import threading
 import urllib.request
 
+from pmkg.kg.browser_guide import example_params, guide_html, guide_server, params_command, write_guide
+from pmkg.kg.explain import explain_patient_drug
+from pmkg.kg.explain_plot import LABEL_COLOURS, draw_explanation, evidence_graph
+from pmkg.kg.graph_copy import copy_graph
+from pmkg.kg.queries import load_library
+from pmkg.kg.stats import graph_counts
+from pmkg.kg.store import GraphStore
 from typer.testing import CliRunner
 
-from kg.browser_guide import example_params, guide_html, guide_server, params_command, write_guide
-from kg.cli import app
-from kg.explain import explain_patient_drug
-from kg.explain_plot import LABEL_COLOURS, draw_explanation, evidence_graph
-from kg.graph_copy import copy_graph
-from kg.queries import load_library
-from kg.stats import graph_counts
-from kg.store import GraphStore
+from pmkg.cli import app
 from tests.explain_world import PATIENT
 
 runner = CliRunner()

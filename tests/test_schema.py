@@ -1,7 +1,6 @@
 import pytest
-
-from kg.records import EdgeRecord, NodeRecord
-from kg.schema import LABELS, RELATIONSHIPS, SchemaError, curie_prefix, validate_edge, validate_node
+from pmkg.kg.records import EdgeRecord, NodeRecord
+from pmkg.kg.schema import LABELS, RELATIONSHIPS, SchemaError, curie_prefix, validate_edge, validate_node
 
 PROV = {"source": "test", "source_version": "1", "license": "CC0"}
 

@@ -6,11 +6,11 @@ import gzip
 import shutil
 
 import pytest
+from pmkg.ingest import sequence_ontology
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.clinvar import VARIANT_TYPE_TO_SO
+from pmkg.kg.writer import GraphWriter
 
-from ingest import sequence_ontology
-from ingest.base import IngestError
-from ingest.clinvar import VARIANT_TYPE_TO_SO
-from kg.writer import GraphWriter
 from tests.conftest import FIXTURES
 
 SO_FILE = FIXTURES / "sequence-ontology/so.obo"

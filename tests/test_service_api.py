@@ -7,12 +7,12 @@ import logging
 
 import numpy as np
 import pytest
+from pmkg.kg.explain import explain_drug_disease
+from pmkg.service.auth import KeyRing
+from pmkg.service.model import top_k
+from pmkg.service.schemas import MAX_BATCH_PAIRS
+from pmkg.service.settings import ConfigError, ServiceSettings
 
-from kg.explain import explain_drug_disease
-from service.auth import KeyRing
-from service.model import top_k
-from service.schemas import MAX_BATCH_PAIRS
-from service.settings import ConfigError, ServiceSettings
 from tests.service_support import API_KEY, OTHER_KEY, client, connector, make_app, trained_for_service
 
 ALZHEIMERS = "DOID:10652"

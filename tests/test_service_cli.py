@@ -13,7 +13,7 @@ import time
 import httpx
 from typer.testing import CliRunner
 
-from kg.cli import app
+from pmkg.cli import app
 from tests.conftest import FIXTURES
 from tests.service_support import API_KEY, patient_model_for_service, trained_for_service
 
@@ -41,7 +41,7 @@ def test_serve_answers_over_http_from_a_second_process(graph_uri, store, ingest_
     port = _free_port()
     env = {**os.environ, "PMKG_API_KEYS": API_KEY, "OMP_WAIT_POLICY": "PASSIVE",
            "PMKG_PATIENT_MODEL_DIR": str(patients.model_dir), "PMKG_PATIENT_DATA_DIR": str(FIXTURES)}
-    command = [sys.executable, "-c", "from kg.cli import main; main()", "serve", "--port", str(port),
+    command = [sys.executable, "-c", "from pmkg.cli import main; main()", "serve", "--port", str(port),
                "--graph", graph_uri, "--model", str(trained.model_dir)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

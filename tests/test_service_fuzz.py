@@ -12,10 +12,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
+from pmkg.kg.patients import delete_patient
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from kg.patients import delete_patient
 from tests.service_support import API_KEY, connector, make_app, patient_model_for_service, trained_for_service
 
 EXAMPLES_PER_OPERATION = 50

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from pmkg.kg import embedded
 
-from kg import embedded
 from tests.service_support import client, connector, make_app, trained_for_service
 from tests.tcp_proxy import TcpProxy
 

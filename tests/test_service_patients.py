@@ -12,12 +12,12 @@ import json
 import logging
 
 import pytest
+from pmkg.ingest.patients import Pseudonymiser
+from pmkg.kg.patients import delete_patient
+from pmkg.service.patients import PatientModel
 
-from ingest.patients import Pseudonymiser
-from kg.patient_scoring import score_patient
-from kg.patients import delete_patient
-from service.cli import quiet_driver_logs
-from service.patients import PatientModel
+from pmkg.cli.serve import quiet_driver_logs
+from pmkg.workflows.patient_scoring import score_patient
 from tests.service_support import client, connector, make_app, patient_model_for_service, trained_for_service
 
 ROUTE = "/v1/patients/recommendations"

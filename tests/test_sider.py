@@ -6,11 +6,11 @@ import gzip
 import shutil
 
 import pytest
+from pmkg.ingest import drugcentral, sider
+from pmkg.ingest.base import IngestError
+from pmkg.kg.writer import GraphWriter
 
-from ingest import drugcentral, sider
-from ingest.base import IngestError
-from kg.load import ingest_sources
-from kg.writer import GraphWriter
+from pmkg.workflows.ingest import ingest_sources
 from tests.conftest import FIXTURES
 
 SIDER = FIXTURES / "sider"

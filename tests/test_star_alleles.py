@@ -5,12 +5,12 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from pmkg.ingest.base import IngestError
+from pmkg.ingest.pgx import CONTRAINDICATING, PgxKnowledge
+from pmkg.ingest.star_alleles import call_gene, genotypes_at, haplotype_genotype, load_definitions
+from pmkg.ingest.vcf import Genotype, VcfError, parse_vcf_text, read_vcf
+from pmkg.ingest.xrefs import Resolver
 
-from ingest.base import IngestError
-from ingest.pgx import CONTRAINDICATING, PgxKnowledge
-from ingest.star_alleles import call_gene, genotypes_at, haplotype_genotype, load_definitions
-from ingest.vcf import Genotype, VcfError, parse_vcf_text, read_vcf
-from ingest.xrefs import Resolver
 from tests.conftest import FIXTURES
 
 VCF = FIXTURES / "patients" / "genotypes.vcf"
@@ -191,6 +191,6 @@ def test_a_gene_without_definitions_is_a_clear_error():
     ],
 )  # fmt: skip
 def test_recommendation_actions_that_flag_patients_read_the_real_cpic_wording(text, action):
-    from ingest.pharmcat import action_of
+    from pmkg.ingest.pharmcat import action_of
 
     assert action_of(text) == action

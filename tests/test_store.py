@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from kg.store import GraphStore, GraphUnavailable
+from pmkg.kg.store import GraphStore, GraphUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,7 +23,7 @@ def _python(code: str) -> str:
 def test_second_process_attaches_instead_of_starting(store, graph_uri, ingest_outcomes):
     here = store.run("MATCH (n:Drug) RETURN count(n) AS n")[0]["n"]
     code = (
-        "from kg.store import GraphStore; from kg import embedded; import json;"
+        "from pmkg.kg.store import GraphStore; from pmkg.kg import embedded; import json;"
         f"s = GraphStore.connect({graph_uri!r});"
         "ep = embedded.start_or_attach(s.settings.uri.removeprefix('embedded://'));"
         "print(json.dumps({'owned': ep.owned, 'n': s.run('MATCH (n:Drug) RETURN count(n) AS n')[0]['n']}))"
@@ -35,11 +34,11 @@ def test_second_process_attaches_instead_of_starting(store, graph_uri, ingest_ou
 def test_restart_keeps_data_and_credentials(tmp_path):
     uri = f"embedded://{tmp_path / 'db'}"
     write = (
-        f"from kg.store import GraphStore; s = GraphStore.connect({uri!r}); s.ensure_schema();"
+        f"from pmkg.kg.store import GraphStore; s = GraphStore.connect({uri!r}); s.ensure_schema();"
         "s.run(\"MERGE (n:Drug {id: 'DRUGBANK:DB00945'})\", write=True); print('ok')"
     )
     read = (
-        f"from kg.store import GraphStore; s = GraphStore.connect({uri!r});"
+        f"from pmkg.kg.store import GraphStore; s = GraphStore.connect({uri!r});"
         "print(s.run('MATCH (n:Drug) RETURN count(n) AS n')[0]['n'])"
     )
     assert _python(write) == "ok"
@@ -53,7 +52,7 @@ def test_sigterm_stops_the_owner_cleanly_instead_of_a_jvm_segfault(tmp_path):
     # JVM thread without a thread state: `kill` ended the process with SIGSEGV (hs_err: JPypeSignal.interruptPy).
     uri = f"embedded://{tmp_path / 'db'}"
     code = (
-        f"from kg.store import GraphStore; import time; s = GraphStore.connect({uri!r});"
+        f"from pmkg.kg.store import GraphStore; import time; s = GraphStore.connect({uri!r});"
         "s.run('RETURN 1'); print('ready', flush=True); time.sleep(120)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

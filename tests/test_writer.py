@@ -1,7 +1,7 @@
 """The batched writer: what it cannot write is counted and explained, and the rest still lands."""
 
-from kg.records import EdgeRecord, NodeRecord
-from kg.writer import GraphWriter
+from pmkg.kg.records import EdgeRecord, NodeRecord
+from pmkg.kg.writer import GraphWriter
 
 PROV = {"source": "writer-test", "source_version": "1", "license": "CC0"}
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-
-from service.auth import require_api_key
-from service.errors import FieldError
-from service.graph import GraphGateway
-from service.model import ServingModel
-from service.schemas import ErrorBody
-from service.settings import ServiceSettings
+from pmkg.service.auth import require_api_key
+from pmkg.service.errors import FieldError
+from pmkg.service.graph import GraphGateway
+from pmkg.service.model import ServingModel
+from pmkg.service.schemas import ErrorBody
+from pmkg.service.settings import ServiceSettings
 
 _DESCRIPTIONS = {
     400: "The body could not be read (not UTF-8 JSON) or Content-Length is malformed.",

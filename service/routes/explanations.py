@@ -6,13 +6,12 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-
-from kg.metapaths import DEFAULT_DAMPING
-from service.curies import DiseaseCurie, DrugCurie
-from service.evidence import METHOD, explain_pair
-from service.model import UnknownNode
-from service.routes.deps import API_DEPENDENCIES, GraphDep, ModelDep, error_responses
-from service.schemas import EvidencePath, ExplanationResponse, MetapathShare
+from pmkg.kg.metapaths import DEFAULT_DAMPING
+from pmkg.service.curies import DiseaseCurie, DrugCurie
+from pmkg.service.evidence import METHOD, explain_pair
+from pmkg.service.model import UnknownNode
+from pmkg.service.routes.deps import API_DEPENDENCIES, GraphDep, ModelDep, error_responses
+from pmkg.service.schemas import EvidencePath, ExplanationResponse, MetapathShare
 
 router = APIRouter(prefix="/v1", tags=["explanations"], dependencies=API_DEPENDENCIES)
 

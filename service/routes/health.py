@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-
-from service.routes.deps import reject_unknown_query_params
-from service.schemas import Health, Readiness
+from pmkg.service.routes.deps import reject_unknown_query_params
+from pmkg.service.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"], dependencies=[Depends(reject_unknown_query_params)])
 

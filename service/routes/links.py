@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-
-from service.curies import DiseaseCurie, DrugCurie
-from service.model import UnknownNode
-from service.routes.deps import API_DEPENDENCIES, ModelDep, error_responses
-from service.schemas import (
+from pmkg.service.curies import DiseaseCurie, DrugCurie
+from pmkg.service.model import UnknownNode
+from pmkg.service.routes.deps import API_DEPENDENCIES, ModelDep, error_responses
+from pmkg.service.schemas import (
     MAX_K,
     Candidate,
     CandidatesResponse,

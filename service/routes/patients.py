@@ -7,10 +7,9 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-
-from service.patients import PatientModel, PatientWorkers, ScoredPatient, store_patient
-from service.routes.deps import API_DEPENDENCIES, GraphDep, error_responses
-from service.schemas import (
+from pmkg.service.patients import PatientModel, PatientWorkers, ScoredPatient, store_patient
+from pmkg.service.routes.deps import API_DEPENDENCIES, GraphDep, error_responses
+from pmkg.service.schemas import (
     MAX_PATIENT_K,
     DiagnosisCandidate,
     ErrorBody,

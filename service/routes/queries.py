@@ -8,14 +8,13 @@ import pathlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
-
-from kg.queries import NamedQuery, QueryError, is_read_only, load_library
-from kg.schema import LABELS
-from kg.store import GraphStore
-from service.curies import check_curie
-from service.errors import FieldError
-from service.routes.deps import API_DEPENDENCIES, GraphDep, SettingsDep, error_responses
-from service.schemas import QueryInfo, QueryList, QueryParameter, QueryRequest, QueryResponse
+from pmkg.kg.queries import NamedQuery, QueryError, is_read_only, load_library
+from pmkg.kg.schema import LABELS
+from pmkg.kg.store import GraphStore
+from pmkg.service.curies import check_curie
+from pmkg.service.errors import FieldError
+from pmkg.service.routes.deps import API_DEPENDENCIES, GraphDep, SettingsDep, error_responses
+from pmkg.service.schemas import QueryInfo, QueryList, QueryParameter, QueryRequest, QueryResponse
 
 log = logging.getLogger(__name__)
 QueryName = Annotated[

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from kg.cli import GraphOpt, QuietOpt, _fail, _setup_logging, _store, console
+from pmkg.cli import GraphOpt, QuietOpt, _fail, _setup_logging, _store, console
 
 DEFAULT_KEY_FILE = Path("pmkg-data/patient-key")
 DEFAULT_MODELS_DIR = Path("pmkg-data/patient-models")
@@ -66,16 +66,16 @@ def ingest_patients(
     A file that fails validation is reported with its name and field and left out; the others still load
     (exit code 1 when any file failed).
     """
-    from ingest.patients import (
+    from pmkg.cli.output import render
+    from pmkg.ingest.patients import (
         DEFAULT_LICENSE,
         PatientIngestError,
         PatientIngestOptions,
         Pseudonymiser,
         build_patients,
     )
-    from ingest.xrefs import Resolver
-    from kg.output import render
-    from kg.patients import write_patients
+    from pmkg.ingest.xrefs import Resolver
+    from pmkg.kg.patients import write_patients
 
     _setup_logging(quiet)
     if data_dir is not None and not data_dir.is_dir():
@@ -144,8 +144,8 @@ def delete(
     graph: GraphOpt = None,
 ) -> None:
     """Remove a patient and every edge of theirs (and variant nodes only they had) from the graph."""
-    from ingest.patients import PATIENT_PREFIX, Pseudonymiser
-    from kg.patients import delete_patient
+    from pmkg.ingest.patients import PATIENT_PREFIX, Pseudonymiser
+    from pmkg.kg.patients import delete_patient
 
     _setup_logging(True)
     if original:
@@ -178,11 +178,11 @@ def synth(
     quiet: QuietOpt = False,
 ) -> None:
     """Sample a synthetic cohort from the graph (diseases, HPO/Hetionet phenotypes, CPIC alleles); see README."""
-    from ingest.base import IngestError
-    from ingest.pgx_frequencies import SYNTHETIC_GENES
-    from ingest.star_alleles import load_definitions
-    from ingest.synthetic import CohortGenerator, SynthConfig, write_cohort
-    from kg.cohort import read_cohort_source
+    from pmkg.ingest.base import IngestError
+    from pmkg.ingest.pgx_frequencies import SYNTHETIC_GENES
+    from pmkg.ingest.star_alleles import load_definitions
+    from pmkg.ingest.synthetic import CohortGenerator, SynthConfig, write_cohort
+    from pmkg.workflows.cohort import read_cohort_source
 
     _setup_logging(quiet)
     genes = tuple(gene or SYNTHETIC_GENES)
@@ -224,9 +224,9 @@ def train(
     quiet: QuietOpt = False,
 ) -> None:
     """Train the drug-patient model on one cohort (patient-holdout split) and print test metrics vs baselines."""
-    from gnn.patient_train import PatientTrainConfig
-    from kg.output import render
-    from kg.patient_pipeline import train_patients_from_graph
+    from pmkg.cli.output import render
+    from pmkg.gnn.patient_train import PatientTrainConfig
+    from pmkg.workflows.patient_model import train_patients_from_graph
 
     _setup_logging(quiet)
     config = PatientTrainConfig(epochs=epochs, seed=seed, hidden=hidden, threads=threads)
@@ -253,7 +253,7 @@ def predict(
     graph: GraphOpt = None,
 ) -> None:
     """Score every patient of a cohort; write PREDICTED_BENEFIT {score, probability, rank, model_version, pgx_flags}."""
-    from kg.patient_pipeline import latest_patient_model, predict_patients
+    from pmkg.workflows.patient_model import latest_patient_model, predict_patients
 
     _setup_logging(True)
     try:
@@ -281,9 +281,9 @@ def score(
     """Rank drugs for one patient without storing anything (the function the HTTP service calls)."""
     import gzip
 
-    from kg.output import render
-    from kg.patient_pipeline import latest_patient_model
-    from kg.patient_scoring import PatientInputError, PatientScorer, score_patient
+    from pmkg.cli.output import render
+    from pmkg.workflows.patient_model import latest_patient_model
+    from pmkg.workflows.patient_scoring import PatientInputError, PatientScorer, score_patient
 
     _setup_logging(True)
     try:

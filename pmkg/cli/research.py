@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kg.cli import GraphOpt, QuietOpt, _fail, _setup_logging, _store, console
+from pmkg.cli import GraphOpt, QuietOpt, _fail, _setup_logging, _store, console
 
 if TYPE_CHECKING:
-    from kg.explain import Explanation
+    from pmkg.kg.explain import Explanation
 
 PATH_COLUMNS = ("rank", "contribution", "metapath", "path", "sources")
 
@@ -38,8 +38,8 @@ def explain(
     metapaths in kg/metapaths.py; pdp = prod (deg(u) * deg(v)) ^ -damping). Known indications and model
     predictions of the pair are shown above the paths; they are never evidence themselves.
     """
-    from kg.explain import ExplainError, explain_drug_disease, explain_patient_drug
-    from kg.output import FORMATS, render
+    from pmkg.cli.output import FORMATS, render
+    from pmkg.kg.explain import ExplainError, explain_drug_disease, explain_patient_drug
 
     _setup_logging(True)
     if fmt not in FORMATS:
@@ -55,7 +55,7 @@ def explain(
         except ExplainError as exc:
             raise _fail(str(exc)) from exc
     if png is not None:
-        from kg.explain_plot import draw_explanation
+        from pmkg.kg.explain_plot import draw_explanation
 
         draw_explanation(result, png)
     if fmt == "json":
@@ -77,7 +77,7 @@ def _path_row(path, all_columns: bool = False) -> dict:
 
 
 def _print_explanation(result: Explanation, show_cypher: bool) -> None:
-    from kg.output import render
+    from pmkg.cli.output import render
 
     source = f"{result.source_id} ({result.source_name})" if result.source_name else result.source_id
     target = f"{result.target_id} ({result.target_name})" if result.target_name else result.target_id
@@ -126,9 +126,9 @@ def load_neo4j(
     Idempotent (MERGE on the same keys as ingest), so an interrupted copy is simply run again. Ends by comparing
     node and relationship counts per label and type in both stores.
     """
-    from kg.graph_copy import copy_graph
-    from kg.output import render
-    from kg.store import GraphStore, GraphUnavailable
+    from pmkg.cli.output import render
+    from pmkg.kg.graph_copy import copy_graph
+    from pmkg.kg.store import GraphStore, GraphUnavailable
 
     _setup_logging(quiet)
     secret = password or os.environ.get("NEO4J_PASSWORD") or os.environ.get("PMKG_GRAPH_PASSWORD")
@@ -158,7 +158,7 @@ def browser_guide(
     port: Annotated[int, typer.Option(min=1024, max=65535)] = 8001,
 ) -> None:
     """Write a Neo4j Browser guide of the query library; with --serve, serve it for `:play` in Browser."""
-    from kg.browser_guide import GUIDE_FILE, guide_server, write_guide
+    from pmkg.kg.browser_guide import GUIDE_FILE, guide_server, write_guide
 
     path = write_guide(out)
     typer.echo(f"wrote {path}")

@@ -12,11 +12,11 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
-from kg.cli_io import export_app, write_neo4j_import
+from pmkg.cli.io import export_app, write_neo4j_import
 
 if TYPE_CHECKING:  # torch and the driver load only when a command needs them, so `pmkg --help` stays fast
-    from gnn.train import TrainConfig
-    from kg.store import GraphStore
+    from pmkg.gnn.train import TrainConfig
+    from pmkg.kg.store import GraphStore
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="pmkg: precision-medicine knowledge graph + GNN.")
 predict_app = typer.Typer(no_args_is_help=True, help="Score links with a trained model.")
@@ -46,7 +46,7 @@ def _setup_logging(quiet: bool) -> None:
 
 
 def _store(graph: str | None) -> GraphStore:
-    from kg.store import GraphStore, GraphUnavailable
+    from pmkg.kg.store import GraphStore, GraphUnavailable
 
     try:
         return GraphStore.connect(graph)
@@ -100,10 +100,10 @@ def ingest(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
-    from ingest.xrefs import Resolver
-    from kg.ingest_report import summary_rows, write_reports
-    from kg.load import ingest_sources
+    from pmkg.ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
+    from pmkg.ingest.xrefs import Resolver
+    from pmkg.workflows.ingest import ingest_sources
+    from pmkg.workflows.ingest_report import summary_rows, write_reports
 
     _setup_logging(quiet)
     if download:
@@ -131,7 +131,7 @@ def ingest(
         except ValueError as exc:
             raise _fail(str(exc)) from exc
     summary = write_reports(outcomes, report, data_dir, resolver.summary())
-    from kg.output import render
+    from pmkg.cli.output import render
 
     typer.echo(render(summary_rows(outcomes), "table", title=f"ingest from {data_dir}"))
     for outcome in outcomes:
@@ -146,8 +146,8 @@ def ingest(
 
 def _download(sources: list[str] | None, quiet: bool) -> tuple[Path, list[str]]:
     """Fetch ``sources`` (default: all) into the cache; return it and the sources that arrived."""
-    from ingest.downloads import DownloadError, DownloadFailed, download_sources
-    from ingest.registry import JOBS
+    from pmkg.ingest.downloads import DownloadError, DownloadFailed, download_sources
+    from pmkg.ingest.registry import JOBS
 
     wanted = list(sources or JOBS)
     try:
@@ -166,8 +166,8 @@ def _download(sources: list[str] | None, quiet: bool) -> tuple[Path, list[str]]:
 @app.command()
 def stats(graph: GraphOpt = None, fmt: Annotated[str, typer.Option("--format", "-f")] = "table") -> None:
     """Node and edge counts per label/type and source."""
-    from kg.output import render
-    from kg.stats import graph_counts
+    from pmkg.cli.output import render
+    from pmkg.kg.stats import graph_counts
 
     _setup_logging(True)
     with _store(graph) as store:
@@ -187,8 +187,8 @@ def query(
     graph: GraphOpt = None,
 ) -> None:
     """Run a named query from queries/ (never arbitrary Cypher)."""
-    from kg.output import FORMATS, render
-    from kg.queries import QueryError, describe_query, get_query, load_library, run_query
+    from pmkg.cli.output import FORMATS, render
+    from pmkg.kg.queries import QueryError, describe_query, get_query, load_library, run_query
 
     _setup_logging(True)
     if list_queries and name is not None:
@@ -238,7 +238,7 @@ def _metrics_rows(metrics: dict[str, dict[str, float]]) -> list[dict]:
 
 
 def _train_config(epochs: int | None, seed: int, split: str, threads: int) -> TrainConfig:
-    from gnn.train import TrainConfig
+    from pmkg.gnn.train import TrainConfig
 
     config = TrainConfig(seed=seed, split=split, threads=threads)
     if epochs is not None:
@@ -260,8 +260,8 @@ def train(
     quiet: QuietOpt = False,
 ) -> None:
     """Export the graph, train the GNN on Drug-TREATS-Disease, evaluate against the degree prior, save the model."""
-    from kg.output import render
-    from kg.pipeline import train_from_graph
+    from pmkg.cli.output import render
+    from pmkg.workflows.repurposing import train_from_graph
 
     _setup_logging(quiet)
     with _store(graph) as store:
@@ -295,8 +295,8 @@ def predict_repurposing(
     quiet: QuietOpt = False,
 ) -> None:
     """Score every candidate drug x disease pair; write the TSV and the top-k novel candidates back to the graph."""
-    from kg.pipeline import latest_model
-    from kg.pipeline import predict_repurposing as run_prediction
+    from pmkg.workflows.repurposing import latest_model
+    from pmkg.workflows.repurposing import predict_repurposing as run_prediction
 
     _setup_logging(quiet)
     if all_pairs and out is None:
@@ -329,13 +329,13 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """The whole chain on the bundled real sample: ingest, train, predict, write back, and print candidates."""
-    from ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
-    from kg.ingest_report import write_reports
-    from kg.load import ingest_sources
-    from kg.output import render
-    from kg.pipeline import predict_repurposing as run_prediction
-    from kg.pipeline import train_from_graph
-    from kg.queries import run_query
+    from pmkg.cli.output import render
+    from pmkg.ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
+    from pmkg.kg.queries import run_query
+    from pmkg.workflows.ingest import ingest_sources
+    from pmkg.workflows.ingest_report import write_reports
+    from pmkg.workflows.repurposing import predict_repurposing as run_prediction
+    from pmkg.workflows.repurposing import train_from_graph
 
     _setup_logging(quiet)
     with _store(graph) as store:
@@ -362,19 +362,19 @@ def demo(
     typer.echo(f"model {trained.model_version}; try: pmkg query repurposing_candidates -g {graph} -p disease=DOID:1612")
 
 
-from kg.cli_research import register as _register_research  # noqa: E402  (it reuses this module's options)
+from pmkg.cli.research import register as _register_research  # noqa: E402  (it reuses this module's options)
 
 _register_research(app)
 
-from service.cli import serve  # noqa: E402  (its own module; registered here)
+from pmkg.cli.serve import serve  # noqa: E402  (its own module; registered here)
 
 app.command()(serve)
 
-from kg.cli_evaluate import evaluate  # noqa: E402  (its own module; registered here)
+from pmkg.cli.evaluate import evaluate  # noqa: E402  (its own module; registered here)
 
 app.command()(evaluate)
 
-from kg.cli_patients import register as _register_patient_commands  # noqa: E402  (needs the objects above)
+from pmkg.cli.patients import register as _register_patient_commands  # noqa: E402  (needs the objects above)
 
 _register_patient_commands(app, ingest_app)
 

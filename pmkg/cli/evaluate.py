@@ -32,11 +32,11 @@ def evaluate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Evaluate the GNN against every baseline on every split; write report.md, plots and the per-seed CSV."""
-    from gnn import TARGET
-    from gnn.evaluate import BASELINES
-    from kg.cli import _fail, _setup_logging, _store, _train_config
-    from kg.evaluation import GROUPS, file_sha256, protocol_specs, run_protocol, write_report
-    from kg.export import export_graph
+    from pmkg.cli import _fail, _setup_logging, _store, _train_config
+    from pmkg.gnn import TARGET
+    from pmkg.gnn.evaluate import BASELINES
+    from pmkg.kg.export import export_graph
+    from pmkg.workflows.evaluate import GROUPS, file_sha256, protocol_specs, run_protocol, write_report
 
     _setup_logging(quiet)
     groups = tuple(g.strip() for g in splits.split(",") if g.strip())
@@ -52,8 +52,8 @@ def evaluate(
     if "areas" in groups:
         if data_dir is None:
             raise _fail("--splits areas needs --data-dir DIR with txgnn-splits/ and mondo/ (or leave areas out)")
-        from gnn.areas import area_indices
-        from ingest.disease_areas import MONDO_DOID_GLOB, TXGNN_DIR, disease_areas
+        from pmkg.gnn.areas import area_indices
+        from pmkg.ingest.disease_areas import MONDO_DOID_GLOB, TXGNN_DIR, disease_areas
 
         try:
             curies = disease_areas(data_dir)

@@ -26,8 +26,8 @@ def export_rdf(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Every node and edge (patients excepted) as RDF Turtle: Bioregistry IRIs, edge properties by reification."""
-    from kg.cli import _setup_logging, _store
-    from kg.rdf import export_rdf as write_turtle
+    from pmkg.cli import _setup_logging, _store
+    from pmkg.kg.rdf import export_rdf as write_turtle
 
     _setup_logging(quiet)
     with _store(graph) as store:
@@ -37,10 +37,10 @@ def export_rdf(
 
 def write_neo4j_import(data_dir: Path, sources: list[str] | None, out_dir: Path, report: Path, quiet: bool) -> None:
     """Run the ingest jobs into neo4j-admin import files in ``out_dir``; print what was written and the command."""
-    from kg.cli import _fail
-    from kg.ingest_report import summary_rows, write_reports
-    from kg.neo4j_import import import_sources
-    from kg.output import render
+    from pmkg.cli import _fail
+    from pmkg.cli.output import render
+    from pmkg.workflows.ingest import import_sources
+    from pmkg.workflows.ingest_report import summary_rows, write_reports
 
     try:
         plan, outcomes = import_sources(data_dir, out_dir, sources, progress=not quiet)

@@ -18,7 +18,7 @@ import typer
 if TYPE_CHECKING:  # FastAPI, torch and the driver load only when the command runs
     from fastapi import FastAPI
 
-    from service.settings import ServiceSettings
+    from pmkg.service.settings import ServiceSettings
 
 log = logging.getLogger("pmkg.service")
 
@@ -84,8 +84,8 @@ def quiet_driver_logs() -> None:
 
 
 def _configuration(model_dir: Path | None, models_dir: Path) -> tuple[ServiceSettings, Path]:
-    from kg.pipeline import latest_model
-    from service.settings import ConfigError, ServiceSettings
+    from pmkg.service.settings import ConfigError, ServiceSettings
+    from pmkg.workflows.repurposing import latest_model
 
     try:
         return ServiceSettings.from_env(), model_dir or latest_model(models_dir)
@@ -102,10 +102,10 @@ def _build_app(
 ) -> FastAPI:
     import torch
 
-    from kg.store import GraphStore, GraphUnavailable
-    from service.app import create_app
-    from service.graph import GraphGateway, fail_fast_driver_options
-    from service.model import load_serving_model
+    from pmkg.kg.store import GraphStore, GraphUnavailable
+    from pmkg.service.app import create_app
+    from pmkg.service.graph import GraphGateway, fail_fast_driver_options
+    from pmkg.service.model import load_serving_model
 
     torch.set_num_threads(1)  # one-off scoring; the graph server may share these cores
 
@@ -124,7 +124,7 @@ def _build_app(
     patients = None
     patient_model, patient_data_dir = patient
     if patient_model is not None:
-        from service.patients import load_patient_model
+        from pmkg.service.patients import load_patient_model
 
         try:
             patients = load_patient_model(patient_model, patient_data_dir, settings.patient_key_file)

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kg import __version__
-from kg.load import SourceOutcome
+from pmkg import __version__
+from pmkg.workflows.ingest import SourceOutcome
 
 
 def summary_rows(outcomes: list[SourceOutcome]) -> list[dict[str, Any]]:

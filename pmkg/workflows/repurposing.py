@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kg.export import export_graph
-from kg.predictions import PredictedLink, write_predicted_treats
-from kg.store import GraphStore
+from pmkg.kg.export import export_graph
+from pmkg.kg.predictions import PredictedLink, write_predicted_treats
+from pmkg.kg.store import GraphStore
 
 if TYPE_CHECKING:  # torch loads only when a model is trained or scored
-    from gnn.train import TrainConfig
+    from pmkg.gnn.train import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,11 @@ def train_from_graph(
     ``calibration.json`` holds the calibrator (``config.calibration``-independent: Platt by default,
     ``calibration="isotonic"`` for the step function) fitted on the validation candidates at real prevalence.
     """
-    from gnn import TARGET
-    from gnn.artifacts import save_model
-    from gnn.calibration import fit_calibration
-    from gnn.metrics import pair_mask
-    from gnn.train import train
+    from pmkg.gnn import TARGET
+    from pmkg.gnn.artifacts import save_model
+    from pmkg.gnn.calibration import fit_calibration
+    from pmkg.gnn.metrics import pair_mask
+    from pmkg.gnn.train import train
 
     t0 = time.perf_counter()
     export = export_graph(store, progress=progress)
@@ -117,11 +117,11 @@ def predict_repurposing(
     indications. The graph receives only candidates that are not already ``TREATS`` edges, ranked among
     themselves.
     """
-    from gnn import TARGET
-    from gnn.artifacts import load_model
-    from gnn.calibration import calibration_from_dict
-    from gnn.candidates import prediction_candidates
-    from gnn.predict import rank_all, score_candidates, top_k_per_disease
+    from pmkg.gnn import TARGET
+    from pmkg.gnn.artifacts import load_model
+    from pmkg.gnn.calibration import calibration_from_dict
+    from pmkg.gnn.candidates import prediction_candidates
+    from pmkg.gnn.predict import rank_all, score_candidates, top_k_per_disease
 
     t0 = time.perf_counter()
     loaded = load_model(model_dir)

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kg.export import GraphExport, export_graph
-from kg.patients import CohortExport, PredictedBenefit, export_cohort, write_predicted_benefit
-from kg.store import GraphStore
+from pmkg.kg.export import GraphExport, export_graph
+from pmkg.kg.patients import CohortExport, PredictedBenefit, export_cohort, write_predicted_benefit
+from pmkg.kg.store import GraphStore
 
 if TYPE_CHECKING:
-    from gnn.patient_artifacts import LoadedPatientModel
-    from gnn.patient_train import PatientTrainConfig
+    from pmkg.gnn.patient_artifacts import LoadedPatientModel
+    from pmkg.gnn.patient_train import PatientTrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ def train_patients_from_graph(
     progress: bool = True,
 ) -> PatientTrainOutcome:
     """Export the knowledge graph and one cohort (synthetic by default), train, evaluate, save the model."""
-    from gnn.patient_artifacts import save_patient_model
-    from gnn.patient_train import train_patient_model
+    from pmkg.gnn.patient_artifacts import save_patient_model
+    from pmkg.gnn.patient_train import train_patient_model
 
     t0 = time.perf_counter()
     export = export_graph(store, progress=progress)
@@ -86,8 +86,8 @@ def pgx_flag_text(body: str, action: str, classification: str) -> str:
 
 def score_cohort(loaded: LoadedPatientModel, cohort: CohortExport) -> tuple[np.ndarray, list[str], dict[str, int]]:
     """Logits ``(P, D)`` for every patient of ``cohort`` (rows in ``cohort.patients`` order)."""
-    from gnn.patient_data import build_inputs
-    from gnn.patient_train import score_inputs
+    from pmkg.gnn.patient_data import build_inputs
+    from pmkg.gnn.patient_train import score_inputs
 
     shell = GraphExport(node_ids=loaded.node_ids)
     inputs, _, dropped = build_inputs(cohort, shell, loaded.vocabulary)
@@ -99,7 +99,7 @@ def predict_patients(
 ) -> tuple[int, int, str]:
     """Score every patient of one cohort; write the top ``k`` as ``PREDICTED_BENEFIT``. Returns (patients, edges,
     model_version)."""
-    from gnn.patient_artifacts import load_patient_model, top_k_rows
+    from pmkg.gnn.patient_artifacts import load_patient_model, top_k_rows
 
     loaded = load_patient_model(model_dir)
     cohort = export_cohort(store, synthetic)

@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kg import __version__
-from kg.export import GraphExport
+from pmkg import __version__
+from pmkg.kg.export import GraphExport
 
 if TYPE_CHECKING:
-    from gnn.evaluate import SplitRun, SplitSpec
-    from gnn.train import TrainConfig
+    from pmkg.gnn.evaluate import SplitRun, SplitSpec
+    from pmkg.gnn.train import TrainConfig
 
 GROUPS = ("random", "disease_holdout", "areas")
 
@@ -42,8 +42,8 @@ def protocol_specs(
     areas: dict[str, np.ndarray] | None = None,
 ) -> tuple[list[SplitSpec], dict[str, str]]:
     """The splits of the protocol, and a note per area that cannot be evaluated (and why)."""
-    from gnn import TARGET
-    from gnn.evaluate import SplitSpec
+    from pmkg.gnn import TARGET
+    from pmkg.gnn.evaluate import SplitSpec
 
     unknown = set(groups) - set(GROUPS)
     if unknown:
@@ -85,8 +85,8 @@ def run_protocol(
     """
     from tqdm.auto import tqdm
 
-    from gnn.evaluate import run_split
-    from gnn.report import write_per_seed_csv
+    from pmkg.gnn.evaluate import run_split
+    from pmkg.gnn.report import write_per_seed_csv
 
     runs = []
     for spec in tqdm(specs, desc="splits", unit="split", disable=None if progress else True):
@@ -142,8 +142,8 @@ def write_report(
     meta: dict[str, Any],
 ) -> Path:
     """Write ``report.md``, ``per-seed.csv``, ``summary.json`` and the PNGs into ``out_dir``."""
-    from gnn.data import export_checksum
-    from gnn.report import area_flags, markdown_table, plot_all, summary, write_per_seed_csv
+    from pmkg.gnn.data import export_checksum
+    from pmkg.gnn.report import area_flags, markdown_table, plot_all, summary, write_per_seed_csv
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_per_seed_csv(runs, out_dir / "per-seed.csv")

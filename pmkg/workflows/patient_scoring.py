@@ -2,7 +2,7 @@
 
 This is the entry point for services (issue F's HTTP API)::
 
-    from kg.patient_scoring import PatientScorer, score_patient
+    from pmkg.workflows.patient_scoring import PatientScorer, score_patient
 
     scorer = PatientScorer.load(model_dir, data_dir)          # once: weights, graph embeddings, CPIC tables
     result = score_patient(phenopacket_dict, vcf_text, scorer=scorer, top_k=10)
@@ -69,15 +69,15 @@ class PatientScorer:
     def load(cls, model_dir: Path, data_dir: Path | None = None) -> PatientScorer:
         """``model_dir`` from ``pmkg patients train``; ``data_dir`` holds ``cpic/`` (needed to read VCFs) and
         the mapping sources that resolve OMIM/Orphanet/MONDO to DOID."""
-        from gnn.patient_artifacts import load_patient_model
-        from ingest.xrefs import Resolver
+        from pmkg.gnn.patient_artifacts import load_patient_model
+        from pmkg.ingest.xrefs import Resolver
 
         loaded = load_patient_model(model_dir)
         resolver = Resolver.from_data_dir(data_dir) if data_dir else Resolver(None)
         pgx, gene_ids = None, {}
         if data_dir is not None and (data_dir / "cpic").is_dir():
-            from ingest.cpic import pharmacogene_ids
-            from ingest.pgx import PgxKnowledge
+            from pmkg.ingest.cpic import pharmacogene_ids
+            from pmkg.ingest.pgx import PgxKnowledge
 
             pgx = PgxKnowledge.load(data_dir, resolver)
             gene_ids = pharmacogene_ids(data_dir, resolver)
@@ -103,15 +103,15 @@ def read_patient(
     With the key of ``pmkg ingest patients`` as ``pseudonymiser``, :func:`kg.patients.write_patients` stores
     exactly what that command would store for the same files.
     """
-    from ingest.patients import (
+    from pmkg.ingest.patients import (
         SYNTHETIC_VCF_HEADER,
         PatientIngest,
         PatientIngestOptions,
         PatientRecordBuilder,
         Pseudonymiser,
     )
-    from ingest.phenopackets import PhenopacketError, parse_phenopacket
-    from ingest.vcf import VcfError, parse_vcf_text
+    from pmkg.ingest.phenopackets import PhenopacketError, parse_phenopacket
+    from pmkg.ingest.vcf import VcfError, parse_vcf_text
 
     try:
         packet = parse_phenopacket(phenopacket, "phenopacket")
@@ -176,10 +176,10 @@ def score_ingested(
     ingest, *, scorer: PatientScorer, top_k: int = 10, use_diagnosis: bool = True, started: float | None = None
 ) -> PatientScore:
     """Score the one patient of ``ingest`` (from :func:`read_patient`); nothing is stored."""
-    from gnn.patient_data import DIAGNOSIS, build_inputs
-    from gnn.patient_train import score_inputs
-    from kg.export import GraphExport
-    from kg.patients import cohort_from_records
+    from pmkg.gnn.patient_data import DIAGNOSIS, build_inputs
+    from pmkg.gnn.patient_train import score_inputs
+    from pmkg.kg.export import GraphExport
+    from pmkg.kg.patients import cohort_from_records
 
     t0 = time.perf_counter() if started is None else started
     records = ingest.result

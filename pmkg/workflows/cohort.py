@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ingest.synthetic import CohortSource
-from kg.store import GraphStore
+from pmkg.ingest.synthetic import CohortSource
+from pmkg.kg.store import GraphStore
 
 TREATABLE = "MATCH (c:Drug)-[:TREATS]->(d:Disease) RETURN collect(d.id) AS disease, collect(c.id) AS drug"
 DISEASE_PHENOTYPES = (
