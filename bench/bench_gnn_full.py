@@ -23,6 +23,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 def main() -> None:
     from pmkg.gnn import TARGET
     from pmkg.gnn.baselines import degree_product_scores
+    from pmkg.gnn.evaluate import evaluate_fit
     from pmkg.gnn.train import TrainConfig, train
     from pmkg.kg.export import export_graph
     from pmkg.kg.store import GraphStore
@@ -53,8 +54,9 @@ def main() -> None:
     degree_product_scores(result.split.train, export.num_nodes(TARGET[0]), export.num_nodes(TARGET[2]))
     rows.append({"stage": "degree prior: fit + score all pairs (baseline)", "rows": 1,
                  "seconds": round(time.perf_counter() - t0, 3), "rate": "-"})
+    evaluation = evaluate_fit(result)
     for model in ("gnn", "degree_prior"):
-        m = result.test_metrics[model]
+        m = evaluation.test[model]
         rows.append({"stage": f"test {model}: AUROC / MRR / Recall@100", "rows": int(m["n_pos"]), "seconds": "-",
                      "rate": f"{m['auroc']:.3f} / {m['mrr']:.3f} / {m['recall@100']:.3f}"})
     print(render(rows, "table", title=f"GNN on {args.graph}"))

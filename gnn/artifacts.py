@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -36,6 +36,9 @@ from pmkg.gnn.split import EdgeSplit
 from pmkg.gnn.train import TrainConfig, TrainResult, derived_graph, holdout_drop
 from pmkg.kg.export import EdgeKey, GraphExport
 from torch_geometric.data import HeteroData
+
+if TYPE_CHECKING:
+    from pmkg.gnn.evaluate import FitEvaluation
 
 FORMAT_VERSION = 1
 METRIC_KEYS = ("auroc", "auprc", "mrr", "hits@1", "hits@10", "recall@10", "recall@100", "auprc_1to1_sampled")
@@ -53,8 +56,10 @@ def model_version(result: TrainResult, now: datetime | None = None) -> str:
     return f"gnn-{stamp}-{hashlib.sha256(payload.encode()).hexdigest()[:8]}"
 
 
-def save_model(result: TrainResult, root: str | Path, now: datetime | None = None) -> Path:
-    """Write ``result`` to ``root/<model_version>/`` and return that directory."""
+def save_model(
+    result: TrainResult, root: str | Path, evaluation: FitEvaluation | None = None, now: datetime | None = None
+) -> Path:
+    """Write ``result`` (and its ``evaluation`` when there is one) to ``root/<model_version>/``; return that dir."""
     version = model_version(result, now)
     out = Path(root) / version
     out.mkdir(parents=True, exist_ok=False)
@@ -78,7 +83,8 @@ def save_model(result: TrainResult, root: str | Path, now: datetime | None = Non
         **{f"held_out_dst_{k}": v for k, v in result.split.held_out_dst.items()},
     )
     metrics = {
-        "test": result.test_metrics, "val": result.val_metrics, "best_epoch": result.best_epoch,
+        "test": evaluation.test if evaluation else {}, "val": evaluation.val if evaluation else {},
+        "best_epoch": result.best_epoch,
         "epochs_run": len(result.history), "seconds_per_epoch": result.seconds_per_epoch,
         "seconds_total": result.seconds_total,
     }
@@ -88,7 +94,7 @@ def save_model(result: TrainResult, root: str | Path, now: datetime | None = Non
         writer = csv.DictWriter(fh, fieldnames=fieldnames, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(result.history)
-    (out / "MODEL_CARD.md").write_text(model_card(result, version))
+    (out / "MODEL_CARD.md").write_text(model_card(result, version, evaluation))
     (out / "model_version").write_text(version + "\n")
     return out
 
@@ -168,7 +174,13 @@ def load_model(path: str | Path) -> LoadedModel:
     )
 
 
-def model_card(result: TrainResult, version: str) -> str:
+def _test_metrics(evaluation: FitEvaluation | None, model: str) -> dict[str, float]:
+    if evaluation and evaluation.test:
+        return evaluation.test[model]
+    return dict.fromkeys([*METRIC_KEYS, "prevalence"], float("nan"))
+
+
+def model_card(result: TrainResult, version: str, evaluation: FitEvaluation | None = None) -> str:
     """Markdown model card: purpose, data, protocol, numbers, limitations."""
     src, rel, dst = result.target
     cfg = result.config
@@ -185,7 +197,7 @@ def model_card(result: TrainResult, version: str) -> str:
     )
     rows = []
     for name, label in (("gnn", "GNN (this model)"), ("degree_prior", "degree-product prior")):
-        m = result.test_metrics[name]
+        m = _test_metrics(evaluation, name)
         rows.append(f"| {label} | " + " | ".join(f"{m[k]:.4f}" for k in METRIC_KEYS) + " |")
     sizes = result.split.sizes()
     if cfg.split == "disease_holdout":
@@ -197,7 +209,7 @@ def model_card(result: TrainResult, version: str) -> str:
         )
     else:
         split_text = f"random: {cfg.val_frac:.0%} val, {cfg.test_frac:.0%} test of the {rel} edges (seed {cfg.seed})"
-    gm = result.test_metrics["gnn"]
+    gm = _test_metrics(evaluation, "gnn")
     negatives = "uniform" if cfg.negatives == "uniform" else "seen_dst"
     neg_text = (
         f"over candidate {src}s × all {dst}s" if negatives == "uniform"

@@ -1,6 +1,8 @@
-"""One evaluation run of the whole harness on one split: the GNN and every baseline on the same candidates.
+"""Evaluation, for every caller: a fitted model's held-out pairs, its validation fold, and the baselines.
 
-``run_split`` trains the GNN (:func:`gnn.train.train`, which makes the split before any negative and builds
+:func:`evaluate_fit` scores one fitted :class:`~pmkg.gnn.train.TrainResult` (the GNN and the degree prior,
+on the test and validation candidates of its own split). ``run_split`` is one run of the whole harness: it
+trains the GNN (:func:`gnn.train.train`, which makes the split before any negative and builds
 the message-passing graph without the held-out edges), then scores on the *same* split, the same held-out
 edges and the same candidate pairs:
 
@@ -25,7 +27,7 @@ import numpy as np
 from pmkg.gnn.baselines import degree_product_scores
 from pmkg.gnn.calibration import brier_score, fit_calibration, reliability
 from pmkg.gnn.metrics import evaluate_candidates, pair_mask
-from pmkg.gnn.train import TrainConfig, TrainResult, train
+from pmkg.gnn.train import TrainConfig, TrainResult, block_scores, train
 from pmkg.kg.export import GraphExport
 
 BASELINES = ("gnn_no_paths", "degree_prior", "dwpc", "transe", "distmult", "rotate")
@@ -61,6 +63,50 @@ def _labels(cands, positives, known) -> tuple[np.ndarray, np.ndarray]:
     return pair_mask(pos, shape), ~pair_mask(kn, shape)
 
 
+def held_out_scores(result: TrainResult) -> np.ndarray:
+    """The fitted model's logits over its split's test candidates (held-out edges absent from its graph)."""
+    assert result.test_candidates is not None
+    inputs = result.model.inputs(result.data)
+    return block_scores(result.model, inputs, result.test_candidates, result.test_paths)
+
+
+@dataclass
+class FitEvaluation:
+    """Test and validation metrics of one fitted model and the degree prior, on the same candidates."""
+
+    test: dict[str, dict[str, float]]  # {"gnn": {...}, "degree_prior": {...}}
+    val: dict[str, dict[str, float]]
+    test_scores: np.ndarray = field(repr=False)
+
+
+def evaluate_fit(result: TrainResult) -> FitEvaluation:
+    """Test positives against every candidate pair that is not a train/val positive; likewise for validation."""
+    split, target, seed = result.split, result.target, result.config.seed
+    test_cands, val_cands = result.test_candidates, result.val_candidates
+    assert test_cands is not None and val_cands is not None
+    n_src, n_dst = len(result.node_ids[target[0]]), len(result.node_ids[target[2]])
+    prior = degree_product_scores(split.train, n_src, n_dst)
+    test_scores = held_out_scores(result)
+    known = split.known_for_test()
+    test = {}
+    if split.test.shape[1]:
+        test = {
+            "gnn": evaluate_candidates(test_scores, test_cands, split.test, known, seed=seed),
+            "degree_prior": evaluate_candidates(
+                prior[np.ix_(test_cands.src, test_cands.dst)], test_cands, split.test, known, seed=seed
+            ),
+        }
+    val = {}
+    if split.val.shape[1] and result.val_scores is not None:
+        val = {
+            "gnn": evaluate_candidates(result.val_scores, val_cands, split.val, split.train, seed=seed),
+            "degree_prior": evaluate_candidates(
+                prior[np.ix_(val_cands.src, val_cands.dst)], val_cands, split.val, split.train, seed=seed
+            ),
+        }
+    return FitEvaluation(test, val, test_scores)
+
+
 def run_split(
     export: GraphExport,
     spec: SplitSpec,
@@ -78,10 +124,11 @@ def run_split(
     test_dst = np.asarray(spec.test_dst) if spec.test_dst is not None else None
     result = train(export, cfg, progress=progress, test_dst=test_dst)
     split, cands, target = result.split, result.test_candidates, result.target
-    assert cands is not None and result.test_scores is not None
+    assert cands is not None
     known = split.known_for_test()
     n_src, n_dst = export.num_nodes(target[0]), export.num_nodes(target[2])
-    scores: dict[str, np.ndarray] = {"gnn": result.test_scores}
+    test_scores = held_out_scores(result)
+    scores: dict[str, np.ndarray] = {"gnn": test_scores}
     seconds: dict[str, float] = {"gnn": result.train_seconds}
     extra: dict[str, Any] = {}
     for name in baselines:
@@ -90,8 +137,7 @@ def run_split(
             if not cfg.paths:
                 continue  # the model is a pure GNN already
             pure = train(export, replace(cfg, paths=()), progress=progress, test_dst=test_dst)
-            assert pure.test_scores is not None
-            scores[name], seconds[name] = pure.test_scores, pure.train_seconds
+            scores[name], seconds[name] = held_out_scores(pure), pure.train_seconds
             continue
         if name == "degree_prior":
             scores[name] = degree_product_scores(split.train, n_src, n_dst)[np.ix_(cands.src, cands.dst)]
@@ -117,14 +163,14 @@ def run_split(
         })
         curves[name] = details
 
-    calibration = _calibrate(result)
+    calibration = _calibrate(result, test_scores)
     for row in rows:
         if row["model"] == "gnn":
             row.update({f"brier_{k}": v["test_brier"] for k, v in calibration.items() if isinstance(v, dict)})
     return SplitRun(spec, rows, curves, result.history, calibration, result)
 
 
-def _calibrate(result: TrainResult) -> dict[str, Any]:
+def _calibrate(result: TrainResult, held_out: np.ndarray) -> dict[str, Any]:
     """Fit Platt and isotonic on the validation candidates; score Brier and reliability on the test ones."""
     split = result.split
     out: dict[str, Any] = {}
@@ -132,7 +178,7 @@ def _calibrate(result: TrainResult) -> dict[str, Any]:
         return out
     val_pos, val_cand = _labels(result.val_candidates, split.val, split.train)
     test_pos, test_cand = _labels(result.test_candidates, split.test, split.known_for_test())
-    test_scores = result.test_scores[test_cand]
+    test_scores = held_out[test_cand]
     test_labels = test_pos[test_cand]
     for method in ("platt", "isotonic"):
         cal = fit_calibration(result.val_scores[val_cand], val_pos[val_cand], method)

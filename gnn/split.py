@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SCHEMES = ("random", "disease_holdout", "disease_set")
+SCHEMES = ("random", "disease_holdout", "disease_set", "none")
 
 
 @dataclass
@@ -168,6 +168,9 @@ def make_split(
 ) -> EdgeSplit:
     """Dispatch on ``scheme`` (one of :data:`SCHEMES`); ``folds >= 2`` selects k-fold (``test_frac`` unused)."""
     split_seed = seed if split_seed is None else split_seed
+    if scheme == "none":  # a release refit: every label trains, nothing is held out
+        empty = np.empty((2, 0), dtype=np.int64)
+        return EdgeSplit(train=_check(edges, 0.0, 0.0), val=empty, test=empty.copy(), scheme="none", seed=seed)
     if scheme == "random":
         if folds:
             return kfold_split(edges, folds, fold, val_frac, seed, split_seed)

@@ -1,4 +1,6 @@
-"""``train(export, TrainConfig) -> TrainResult``: split, build the graph, fit, early-stop, test.
+"""``train(export, TrainConfig) -> TrainResult``: split, build the graph, fit, early-stop.
+
+Evaluation is not here: :mod:`pmkg.gnn.evaluate` scores a fitted result's held-out pairs and every baseline.
 
 One run, in order (PyKEEN's ``pipeline()`` shape: one entry point, the whole configuration recorded):
 
@@ -23,8 +25,6 @@ One run, in order (PyKEEN's ``pipeline()`` shape: one entry point, the whole con
    candidate drugs × evaluation diseases, or × the validation diseases under a disease holdout); the epoch
    with the best ``(AUROC + MRR) / 2`` is kept and training stops after ``patience`` epochs without
    improvement.
-5. Test metrics for the GNN and the degree-product prior under the same protocol (:mod:`gnn.metrics`):
-   test positives against every candidate pair that is not a train/val positive.
 """
 
 from __future__ import annotations
@@ -33,12 +33,11 @@ import copy
 import random
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
 from pmkg.gnn import TARGET
-from pmkg.gnn.baselines import degree_product_scores
 from pmkg.gnn.candidates import Candidates, evaluation_candidates
 from pmkg.gnn.data import export_checksum, pair_codes, remove_pairs, replace_edges, reverse_key, to_heterodata
 from pmkg.gnn.features import similarity_edges, target_spectral
@@ -50,48 +49,116 @@ from pmkg.kg.export import EdgeKey, GraphExport
 from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
 
-NEGATIVES = ("auto", "uniform", "seen_dst")
-HIDE_UNITS = ("auto", "edge", "disease")
+Negatives = Literal["auto", "uniform", "seen_dst"]
+HideUnit = Literal["auto", "edge", "disease"]
+SplitScheme = Literal["random", "disease_holdout", "disease_set", "none"]
+Conv = Literal["rel", "sage", "graph"]
+Aggr = Literal["mean", "sum", "max"]
+Embeddings = Literal["none", "learned", "context", "random"]
+NEGATIVES: tuple[str, ...] = get_args(Negatives)
+HIDE_UNITS: tuple[str, ...] = get_args(HideUnit)
+CHOICES: dict[str, tuple[str, ...]] = {
+    "negatives": NEGATIVES, "hide_unit": HIDE_UNITS, "split": get_args(SplitScheme), "conv": get_args(Conv),
+    "aggr": get_args(Aggr), "embeddings": get_args(Embeddings),
+}
 
 
 @dataclass
 class TrainConfig:
-    """Everything that determines a run (recorded verbatim in ``config.json``)."""
+    """Everything that determines a run (recorded verbatim in ``config.json``).
+
+    Encoder:
+        hidden: width of every node representation.
+        num_layers: message-passing layers.
+        dropout: dropout between layers.
+        conv: ``"rel"`` (relation-wise mean, :mod:`pmkg.gnn.conv`), or PyG's ``"sage"`` / ``"graph"`` in a
+            ``HeteroConv``.
+        aggr: neighbour aggregation for ``"sage"``/``"graph"`` (``"rel"`` always takes the mean).
+        residual: add each layer's input to its output.
+        norm: LayerNorm after each layer.
+        embeddings: node input features besides the structural ones: ``"none"``, ``"learned"`` (one vector per
+            node), ``"context"`` (learned for types without features) or ``"random"`` (fixed codes).
+        sparse: CSR adjacency instead of ``edge_index`` for ``"sage"``/``"graph"``.
+        prune: drop node and edge types that cannot reach the target within ``num_layers`` hops.
+        spectral_dim: spectral identity features of drugs and diseases (:mod:`pmkg.gnn.features`); 0 = none.
+        similarity_k: kNN ``SIMILAR_PROFILE`` edges per drug/disease from those features; 0 = none.
+    Decoder:
+        paths: metapaths of the hybrid decoder's path term (:mod:`pmkg.gnn.path_features`); ``()`` = pure GNN.
+            All of them was chosen over the target-step ones only on validation MRR (full graph, random fold 0
+            and disease-holdout folds 0-4).
+        path_hidden: width of the path term's MLP.
+    Optimisation:
+        epochs: maximum epochs (the exact number when there is no validation set).
+        lr, weight_decay: Adam's.
+        neg_ratio: sampled negatives per positive.
+        negatives: where negatives' diseases come from: ``"seen_dst"`` (diseases with a training positive),
+            ``"uniform"`` (every disease); ``"auto"`` is ``"seen_dst"``.
+        rank_loss_weight: weight of the filtered per-disease softmax term (:func:`rank_loss`).
+        mp_target_dropout: share of training target edges (or diseases, see ``hide_unit``) hidden from message
+            passing and path counts each epoch, and predicted.
+        hide_unit: what an epoch hides: ``"edge"``, ``"disease"``, or ``"auto"`` (diseases on zero-shot splits).
+        patience: epochs without a better validation score before stopping.
+        threads: torch threads; 1 is robust when the graph server shares the cores.
+        seed: initialisation, negatives and (unless ``split_seed`` is set) the partition.
+    Split:
+        split: ``"random"``, ``"disease_holdout"``, ``"disease_set"`` (a given set of test diseases) or
+            ``"none"`` (every label trains: a release refit, with a fixed number of epochs).
+        val_frac, test_frac: shares of the labels held out for validation and test.
+        folds, fold: ``folds >= 2`` selects k-fold; test is fold ``fold`` of a ``split_seed`` permutation.
+        split_seed: the partition's seed (``None``: ``seed``).
+        holdout_drop_pair_edges: under a disease holdout, also remove the held-out diseases' other drug edges
+            (e.g. ``PALLIATES``) from message passing.
+    """
 
     epochs: int = 150
     hidden: int = 32
     num_layers: int = 2
     dropout: float = 0.2
-    conv: str = "rel"
-    aggr: str = "mean"
+    conv: Conv = "rel"
+    aggr: Aggr = "mean"
     residual: bool = True
     norm: bool = True
-    embeddings: str = "none"
+    embeddings: Embeddings = "none"
     sparse: bool = False
     prune: bool = True
-    spectral_dim: int = 128  # spectral identity features of drugs and diseases (gnn.features); 0 = none
-    similarity_k: int = 10  # kNN SIMILAR_PROFILE edges per drug/disease from those features; 0 = none
+    spectral_dim: int = 128
+    similarity_k: int = 10
     lr: float = 0.01
     weight_decay: float = 0.0
     neg_ratio: int = 5
-    negatives: str = "auto"  # "seen_dst" (see the module docstring)
+    negatives: Negatives = "auto"
     rank_loss_weight: float = 1.0
     mp_target_dropout: float = 0.3
     seed: int = 0
     val_frac: float = 0.1
     test_frac: float = 0.1
-    split: str = "random"
-    folds: int = 0  # >= 2: k-fold, test = fold ``fold`` of a ``split_seed`` permutation
+    split: SplitScheme = "random"
+    folds: int = 0
     fold: int = 0
-    split_seed: int | None = None  # None: ``seed``
+    split_seed: int | None = None
     holdout_drop_pair_edges: bool = True
     patience: int = 20
     threads: int = 1
-    # Metapaths of the hybrid decoder's path term (gnn.path_features); () = the pure GNN. All of them was chosen
-    # over the target-step ones only on validation MRR (full graph, random fold 0 and disease-holdout folds 0-4).
     paths: tuple[str, ...] = DEFAULT_PATHS
     path_hidden: int = 32
-    hide_unit: str = "auto"  # what an epoch hides from message passing: "edge", "disease", "auto" (see train)
+    hide_unit: HideUnit = "auto"
+
+    def __post_init__(self) -> None:
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"TrainConfig.{name} must be one of {', '.join(allowed)}; got {value!r}")
+        for name in ("epochs", "hidden", "num_layers", "neg_ratio", "threads"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"TrainConfig.{name} must be at least 1; got {getattr(self, name)!r}")
+        for name in ("dropout", "mp_target_dropout", "val_frac", "test_frac"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"TrainConfig.{name} must be in [0, 1); got {getattr(self, name)!r}")
+        if self.folds == 1 or self.folds < 0 or (self.folds and not 0 <= self.fold < self.folds):
+            raise ValueError(
+                f"TrainConfig.folds must be 0 or >= 2 with 0 <= fold < folds; got folds={self.folds}, fold={self.fold}"
+            )
+        self.paths = tuple(self.paths)
 
     def model_kwargs(self) -> dict[str, Any]:
         return {
@@ -103,8 +170,6 @@ class TrainConfig:
 
     def hides_diseases(self) -> bool:
         """Whether each epoch hides whole destination nodes (zero-shot splits) rather than single edges."""
-        if self.hide_unit not in HIDE_UNITS:
-            raise ValueError(f"hide_unit must be one of {HIDE_UNITS}, got {self.hide_unit!r}")
         if self.hide_unit == "auto":
             return self.split in ("disease_holdout", "disease_set")
         return self.hide_unit == "disease"
@@ -115,7 +180,11 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """A trained model (eval mode, best-val weights) with everything needed to score, save and report."""
+    """A fitted model (eval mode, best-val weights) and its history: what :mod:`pmkg.gnn.evaluate` evaluates.
+
+    ``train`` fits; it computes no test metric. The split and its candidates are kept so that evaluation ranks
+    exactly the pairs the split held out.
+    """
 
     model: LinkPredictor
     data: HeteroData  # the message-passing graph: val/test target edges absent in both directions
@@ -123,8 +192,6 @@ class TrainResult:
     config: TrainConfig
     target: EdgeKey
     history: list[dict[str, float]]  # per epoch: epoch, loss, val_auroc, val_mrr, seconds
-    test_metrics: dict[str, dict[str, float]]  # {"gnn": {...}, "degree_prior": {...}}
-    val_metrics: dict[str, dict[str, float]]
     best_epoch: int
     seconds_per_epoch: float
     seconds_total: float
@@ -134,8 +201,8 @@ class TrainResult:
     drop: dict[EdgeKey, np.ndarray] = field(default_factory=dict, repr=False)  # everything held out of the graph
     test_candidates: Candidates | None = field(default=None, repr=False)
     val_candidates: Candidates | None = field(default=None, repr=False)
-    test_scores: np.ndarray | None = field(default=None, repr=False)  # GNN logits over test_candidates
     val_scores: np.ndarray | None = field(default=None, repr=False)  # GNN logits over val_candidates
+    test_paths: PathBlock | None = field(default=None, repr=False)  # path counts of the test candidates
     train_seconds: float = 0.0  # the fit alone (no split, graph build or test scoring)
 
 
@@ -268,8 +335,6 @@ def train(
             f"target {target!r} is not in export.edges (have {sorted(export.edges)}); "
             "export the target relation or pass target=..."
         )
-    if config.negatives not in NEGATIVES:
-        raise ValueError(f"negatives must be one of {NEGATIVES}, got {config.negatives!r}")
     src_label, _, dst_label = target
     n_src, n_dst = export.num_nodes(src_label), export.num_nodes(dst_label)
     split = make_split(
@@ -347,7 +412,7 @@ def train(
 
         val_auroc = val_mrr = float("nan")
         if split.val.shape[1]:
-            val_block = _block_scores(model, full_inputs, val_cands, val_paths)
+            val_block = block_scores(model, full_inputs, val_cands, val_paths)
             m = evaluate_candidates(val_block, val_cands, split.val, split.train)
             val_auroc, val_mrr = m["auroc"], m["mrr"]
         seconds = time.perf_counter() - t0
@@ -372,31 +437,13 @@ def train(
         model.load_state_dict(best_state)
     model.eval()
 
-    test_scores = _block_scores(model, full_inputs, test_cands, test_paths)
-    val_scores = _block_scores(model, full_inputs, val_cands, val_paths)
-    prior = degree_product_scores(split.train, n_src, n_dst)
-    known = split.known_for_test()
-    test_metrics = {
-        "gnn": evaluate_candidates(test_scores, test_cands, split.test, known, seed=config.seed),
-        "degree_prior": evaluate_candidates(
-            prior[np.ix_(test_cands.src, test_cands.dst)], test_cands, split.test, known, seed=config.seed
-        ),
-    }
-    val_metrics = {}
-    if split.val.shape[1]:
-        val_metrics = {
-            "gnn": evaluate_candidates(val_scores, val_cands, split.val, split.train, seed=config.seed),
-            "degree_prior": evaluate_candidates(
-                prior[np.ix_(val_cands.src, val_cands.dst)], val_cands, split.val, split.train, seed=config.seed
-            ),
-        }
+    val_scores = block_scores(model, full_inputs, val_cands, val_paths) if split.val.shape[1] else None
     return TrainResult(
-        model=model, data=data, split=split, config=config, target=target, history=history,
-        test_metrics=test_metrics, val_metrics=val_metrics, best_epoch=best_epoch,
+        model=model, data=data, split=split, config=config, target=target, history=history, best_epoch=best_epoch,
         seconds_per_epoch=float(np.mean([r["seconds"] for r in history])) if history else float("nan"),
         seconds_total=time.perf_counter() - t_start, node_ids=export.node_ids,
         data_checksum=export_checksum(export), dropped_extra=dropped_extra, drop=drop,
-        test_candidates=test_cands, val_candidates=val_cands, test_scores=test_scores, val_scores=val_scores,
+        test_candidates=test_cands, val_candidates=val_cands, val_scores=val_scores, test_paths=test_paths,
         train_seconds=train_seconds,
     )
 
@@ -439,9 +486,10 @@ def _rank_term(
 
 
 @torch.no_grad()
-def _block_scores(
+def block_scores(
     model: LinkPredictor, inputs: tuple[dict, Any], cands: Candidates, paths: PathBlock | None = None
 ) -> np.ndarray:
+    """The model's logits over ``cands`` (drugs × diseases), with the path term when ``paths`` is given."""
     was_training = model.training
     model.eval()
     h = model.encode(*inputs)

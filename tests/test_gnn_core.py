@@ -18,6 +18,7 @@ from pmkg.gnn import TARGET
 from pmkg.gnn.artifacts import load_model, save_model
 from pmkg.gnn.baselines import degree_product_scores
 from pmkg.gnn.data import pair_codes, reverse_key, to_heterodata
+from pmkg.gnn.evaluate import evaluate_fit
 from pmkg.gnn.metrics import auroc, evaluate_ranking, rank_auroc
 from pmkg.gnn.predict import rank_all, score_all_pairs, top_k_per_disease
 from pmkg.gnn.split import disease_holdout_split, make_split, random_split
@@ -261,8 +262,9 @@ def test_training_gives_finite_scores_of_the_right_shape(export: GraphExport, tr
     assert np.isfinite(scores).all()
     assert len(trained.history) == FAST.epochs
     assert all(np.isfinite(h["loss"]) and h["seconds"] > 0 for h in trained.history)
+    evaluation = evaluate_fit(trained)
     for name in ("gnn", "degree_prior"):
-        m = trained.test_metrics[name]
+        m = evaluation.test[name]
         assert 0.0 <= m["auroc"] <= 1.0 and 0.0 < m["mrr"] <= 1.0
         assert m["n_pos"] == trained.split.test.shape[1]
     assert not trained.model.training
@@ -305,11 +307,12 @@ def test_disease_holdout_training_keeps_test_diseases_unseen(export: GraphExport
     for key in (TARGET, ("Drug", "PALLIATES", "Disease")):
         assert not np.isin(result.data[key].edge_index[1].numpy(), held).any()
     assert result.dropped_extra["Drug|PALLIATES|Disease"] > 0
-    assert np.isfinite(result.test_metrics["gnn"]["auroc"])
+    evaluation = evaluate_fit(result)
+    assert np.isfinite(evaluation.test["gnn"]["auroc"])
     # Every held-out disease has train degree 0: the prior ranks their drugs by drug degree alone, and only
     # the held-out diseases are ranked.
     assert set(result.test_candidates.dst) == set(held)
-    assert result.test_metrics["degree_prior"]["n_pos"] == result.split.test.shape[1]
+    assert evaluation.test["degree_prior"]["n_pos"] == result.split.test.shape[1]
 
 
 def test_pyg_sage_path_with_random_codes_round_trips(export: GraphExport, tmp_path: Path) -> None:
@@ -317,3 +320,27 @@ def test_pyg_sage_path_with_random_codes_round_trips(export: GraphExport, tmp_pa
     result = train(export, config, progress=False)
     loaded = load_model(save_model(result, tmp_path))
     np.testing.assert_array_equal(score_all_pairs(loaded.model, loaded.graph(export)), score_all_pairs(result))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [("conv", "gat", "rel, sage, graph"), ("split", "temporal", "random, disease_holdout, disease_set, none"),
+     ("negatives", "hard", "auto, uniform, seen_dst"), ("hide_unit", "node", "auto, edge, disease")],
+)
+def test_train_config_rejects_a_choice_naming_the_allowed_ones(field: str, value: str, allowed: str) -> None:
+    with pytest.raises(ValueError, match=f"TrainConfig.{field} must be one of {allowed}; got '{value}'"):
+        TrainConfig(**{field: value})
+
+
+@pytest.mark.parametrize(("field", "value"), [("epochs", 0), ("val_frac", 1.0), ("dropout", -0.1), ("folds", 1)])
+def test_train_config_rejects_out_of_range_numbers(field: str, value: float) -> None:
+    with pytest.raises(ValueError, match=f"TrainConfig.{field}"):
+        TrainConfig(**{field: value})
+
+
+def test_split_none_trains_on_every_label_for_the_fixed_epochs(export: GraphExport) -> None:
+    result = train(export, TrainConfig(epochs=3, split="none", patience=1), progress=False)
+    assert result.split.train.shape[1] == export.edges[TARGET].shape[1]
+    assert result.split.val.shape[1] == result.split.test.shape[1] == 0
+    assert len(result.history) == 3 and result.best_epoch == 3
+    assert result.data[TARGET].edge_index.shape[1] == export.edges[TARGET].shape[1]

@@ -62,6 +62,7 @@ def train_from_graph(
     from pmkg.gnn import TARGET
     from pmkg.gnn.artifacts import save_model
     from pmkg.gnn.calibration import fit_calibration
+    from pmkg.gnn.evaluate import evaluate_fit
     from pmkg.gnn.metrics import pair_mask
     from pmkg.gnn.train import train
 
@@ -71,7 +72,8 @@ def train_from_graph(
     if TARGET not in export.edges:
         raise ValueError("the graph has no Drug-TREATS-Disease edges to learn from: run `pmkg ingest` first")
     result = train(export, config, progress=progress)
-    model_dir = save_model(result, models_dir)
+    evaluation = evaluate_fit(result)
+    model_dir = save_model(result, models_dir, evaluation)
     cands = result.val_candidates
     shape = (cands.src.size, cands.dst.size)
     positives = pair_mask(cands.restrict(result.split.val)[0], shape)
@@ -83,7 +85,7 @@ def train_from_graph(
     return TrainOutcome(
         model_dir=model_dir,
         model_version=version,
-        metrics=result.test_metrics,
+        metrics=evaluation.test,
         seconds_per_epoch=result.seconds_per_epoch,
         epochs_run=len(result.history),
         export_seconds=export_seconds,
