@@ -1,6 +1,6 @@
 """``pmkg ingest patients``, ``pmkg patients ...`` and ``pmkg cohort synth``: the patient pipeline's commands.
 
-Registered from :mod:`kg.cli` by :func:`register`. Output names patients by pseudonymous id only.
+Output names patients by pseudonymous id only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from pmkg.cli import GraphOpt, QuietOpt, _fail, _setup_logging, _store, console
+from pmkg.cli.common import GraphOpt, QuietOpt, console, fail, format_option, open_store, setup_logging
+from pmkg.cli.output import render
 
 DEFAULT_KEY_FILE = Path("pmkg-data/patient-key")
 DEFAULT_MODELS_DIR = Path("pmkg-data/patient-models")
@@ -34,9 +35,9 @@ KeyFileOpt = Annotated[
 ]
 
 
-def register(app: typer.Typer, ingest_app: typer.Typer) -> None:
-    """Add ``ingest patients`` to the ingest group and the ``patients`` and ``cohort`` groups to ``app``."""
-    ingest_app.command("patients")(ingest_patients)
+def register(app: typer.Typer, ingest_group: typer.Typer) -> None:
+    """Add ``patients`` to ``ingest_group`` (``pmkg ingest patients``) and the ``patients`` and ``cohort`` groups."""
+    ingest_group.command("patients")(ingest_patients)
     app.add_typer(patients_app, name="patients")
     app.add_typer(cohort_app, name="cohort")
 
@@ -66,7 +67,6 @@ def ingest_patients(
     A file that fails validation is reported with its name and field and left out; the others still load
     (exit code 1 when any file failed).
     """
-    from pmkg.cli.output import render
     from pmkg.ingest.patients import (
         DEFAULT_LICENSE,
         PatientIngestError,
@@ -77,9 +77,9 @@ def ingest_patients(
     from pmkg.ingest.xrefs import Resolver
     from pmkg.kg.patients import write_patients
 
-    _setup_logging(quiet)
+    setup_logging(quiet)
     if data_dir is not None and not data_dir.is_dir():
-        raise _fail(f"--data-dir {data_dir} is not a folder")
+        raise fail(f"--data-dir {data_dir} is not a folder")
     options = PatientIngestOptions(absent_as_reference, all_variants, license_ or DEFAULT_LICENSE)
     resolver = Resolver.from_data_dir(data_dir) if data_dir else Resolver(None)
     try:
@@ -87,8 +87,8 @@ def ingest_patients(
             paths, resolver, Pseudonymiser.from_key_file(key_file), data_dir, options, progress=not quiet
         )
     except PatientIngestError as exc:
-        raise _fail(str(exc)) from exc
-    with _store(graph) as store:
+        raise fail(str(exc)) from exc
+    with open_store(graph) as store:
         outcome = write_patients(store, ingest, progress=not quiet)
     summary = {
         "files": ingest.files_read,
@@ -142,22 +142,23 @@ def delete(
     ] = False,
     key_file: KeyFileOpt = DEFAULT_KEY_FILE,
     graph: GraphOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Remove a patient and every edge of theirs (and variant nodes only they had) from the graph."""
     from pmkg.ingest.patients import PATIENT_PREFIX, Pseudonymiser
     from pmkg.kg.patients import delete_patient
 
-    _setup_logging(True)
+    setup_logging(True)
     if original:
         if not key_file.is_file():
-            raise _fail(f"--original needs the key the patient was ingested with; {key_file} does not exist")
+            raise fail(f"--original needs the key the patient was ingested with; {key_file} does not exist")
         patient = Pseudonymiser.from_key_file(key_file).pseudonym(patient)
     elif not patient.startswith(f"{PATIENT_PREFIX}:"):
-        raise _fail(f"{patient!r} is not a pseudonymous id ({PATIENT_PREFIX}:...); pass --original for an original id")
-    with _store(graph) as store:
+        raise fail(f"{patient!r} is not a pseudonymous id ({PATIENT_PREFIX}:...); pass --original for an original id")
+    with open_store(graph) as store:
         counts = delete_patient(store, patient)
     if not counts["patients"]:
-        raise _fail(f"no patient {patient} in the graph", code=1)
+        raise fail(f"no patient {patient} in the graph", code=1)
     typer.echo(f"deleted {patient}: {counts['edges']} edges, {counts['variants']} variant node(s) only they carried")
 
 
@@ -184,21 +185,21 @@ def synth(
     from pmkg.ingest.synthetic import CohortGenerator, SynthConfig, write_cohort
     from pmkg.workflows.cohort import read_cohort_source
 
-    _setup_logging(quiet)
+    setup_logging(quiet)
     genes = tuple(gene or SYNTHETIC_GENES)
     unknown = sorted(set(genes) - set(SYNTHETIC_GENES))
     if unknown:
-        raise _fail(f"no allele frequencies for {', '.join(unknown)}; known: {', '.join(SYNTHETIC_GENES)}")
+        raise fail(f"no allele frequencies for {', '.join(unknown)}; known: {', '.join(SYNTHETIC_GENES)}")
     try:
         definitions = {name: load_definitions(data_dir, name) for name in genes}
     except IngestError as exc:
-        raise _fail(str(exc)) from exc
-    with _store(graph) as store:
+        raise fail(str(exc)) from exc
+    with open_store(graph) as store:
         source = read_cohort_source(store)
     try:
         generator = CohortGenerator(source, definitions, SynthConfig(n=n, seed=seed, genes=genes))
     except ValueError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     files = write_cohort(generator, out, progress=not quiet)
     typer.echo(
         f"{files.patients:,} synthetic patients over {len(generator.diseases)} diseases -> {files.out_dir}\n"
@@ -224,17 +225,16 @@ def train(
     quiet: QuietOpt = False,
 ) -> None:
     """Train the drug-patient model on one cohort (patient-holdout split) and print test metrics vs baselines."""
-    from pmkg.cli.output import render
     from pmkg.gnn.patient_train import PatientTrainConfig
     from pmkg.workflows.patient_model import train_patients_from_graph
 
-    _setup_logging(quiet)
+    setup_logging(quiet)
     config = PatientTrainConfig(epochs=epochs, seed=seed, hidden=hidden, threads=threads)
-    with _store(graph) as store:
+    with open_store(graph) as store:
         try:
             outcome = train_patients_from_graph(store, config, models_dir, synthetic, progress=not quiet)
         except ValueError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
     keys = ("recall@10", "mrr", "cpic_agreement@10", "cpic_agreement_indicated@10", "cpic_pairs_indicated")
     rows = [{"model": name, **{k: round(m[k], 4) for k in keys if k in m}} for name, m in outcome.metrics.items()]
     typer.echo(render(rows, "table", title=f"held-out patients (seed {seed}), all drugs ranked"))
@@ -251,17 +251,18 @@ def predict(
     synthetic: CohortOpt = True,
     models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
     graph: GraphOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Score every patient of a cohort; write PREDICTED_BENEFIT {score, probability, rank, model_version, pgx_flags}."""
     from pmkg.workflows.patient_model import latest_patient_model, predict_patients
 
-    _setup_logging(True)
+    setup_logging(True)
     try:
         model_dir = model or latest_patient_model(models_dir)
-        with _store(graph) as store:
+        with open_store(graph) as store:
             patients, written, version = predict_patients(store, model_dir, top_k, synthetic)
     except FileNotFoundError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(f"model {version}: {patients:,} patients scored, {written:,} PREDICTED_BENEFIT edges written")
 
 
@@ -275,17 +276,17 @@ def score(
     data_dir: DataDirOpt = None,
     top_k: Annotated[int, typer.Option(min=1, max=500)] = 10,
     no_diagnosis: Annotated[bool, typer.Option("--no-diagnosis", help="Ignore the phenopacket's diseases.")] = False,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    fmt: Annotated[str, format_option("table", "json")] = "table",
     models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
+    quiet: QuietOpt = False,
 ) -> None:
     """Rank drugs for one patient without storing anything (the function the HTTP service calls)."""
     import gzip
 
-    from pmkg.cli.output import render
     from pmkg.workflows.patient_model import latest_patient_model
     from pmkg.workflows.patient_scoring import PatientInputError, PatientScorer, score_patient
 
-    _setup_logging(True)
+    setup_logging(True)
     try:
         scorer = PatientScorer.load(model or latest_patient_model(models_dir), data_dir)
         document = json.loads(phenopacket.read_text(encoding="utf-8"))
@@ -296,7 +297,7 @@ def score(
                 vcf_text = fh.read()
         result = score_patient(document, vcf_text, scorer=scorer, top_k=top_k, use_diagnosis=not no_diagnosis)
     except (FileNotFoundError, PatientInputError, ValueError) as exc:
-        raise _fail(f"{phenopacket}: {exc}") from exc
+        raise fail(f"{phenopacket}: {exc}") from exc
     if fmt == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return

@@ -1,7 +1,7 @@
-"""Researcher commands: ``pmkg explain``, ``pmkg load-neo4j`` and ``pmkg browser-guide``.
+"""Researcher commands: ``pmkg query``, ``pmkg explain``, ``pmkg browser-guide`` and ``pmkg load-neo4j``.
 
-Registered on the main app by :func:`register` (see the end of ``kg/cli.py``); they share its options and error
-style (a message and exit code 2, never a traceback).
+Errors are a message and exit code 2, never a traceback; ``query`` and ``explain`` refuse an empty graph
+(:func:`pmkg.cli.common.require_ingested`) rather than answer nothing.
 """
 
 from __future__ import annotations
@@ -13,10 +13,78 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pmkg.cli import GraphOpt, QuietOpt, _fail, _setup_logging, _store, console
+from pmkg.cli.common import (
+    FormatOpt,
+    GraphOpt,
+    QuietOpt,
+    console,
+    fail,
+    open_store,
+    require_ingested,
+    setup_logging,
+)
+from pmkg.cli.output import render
 
 if TYPE_CHECKING:
     from pmkg.kg.explain import Explanation
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``query``, ``explain``, ``browser-guide`` and ``load-neo4j`` to ``app``."""
+    app.command()(query)
+    app.command()(explain)
+    app.command("browser-guide")(browser_guide)
+    app.command("load-neo4j")(load_neo4j)
+
+
+def query(
+    name: Annotated[str | None, typer.Argument(help="Query name (see --list).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value (repeatable).")] = None,
+    fmt: FormatOpt = "table",
+    list_queries: Annotated[
+        bool, typer.Option("--list", help="List the named queries (with NAME: that query's full header) and exit.")
+    ] = False,
+    graph: GraphOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a named query from queries/ (never arbitrary Cypher)."""
+    from pmkg.kg.queries import QueryError, describe_query, get_query, load_library, run_query
+
+    setup_logging(True)
+    if list_queries and name is not None:
+        try:
+            typer.echo(describe_query(get_query(name)))
+        except QueryError as exc:
+            raise fail(str(exc)) from exc
+        return
+    if list_queries or name is None:
+        rows = [
+            {
+                "name": q.name,
+                "parameters": ", ".join(p.name + ("" if p.default is None else f"={p.default}") for p in q.params),
+                "description": q.summary,
+            }
+            for q in load_library().values()
+        ]
+        typer.echo(render(rows, fmt, title="named queries", id_columns=("name",)))
+        return
+    raw = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise fail(f"--param expects key=value, got {item!r}")
+        raw[key.strip()] = value
+    try:
+        named = get_query(name)
+        named.bind(raw)  # check the call before connecting
+        with open_store(graph) as store:
+            require_ingested(store)
+            named, rows = run_query(store, name, raw)
+    except QueryError as exc:
+        raise fail(str(exc)) from exc
+    text = render(rows, fmt, columns=named.columns, title=name if fmt == "table" else None)
+    typer.echo(text, nl=not text.endswith("\n"))
+
 
 PATH_COLUMNS = ("rank", "contribution", "metapath", "path", "sources")
 
@@ -28,9 +96,10 @@ def explain(
     n: Annotated[int, typer.Option("--n", "-n", min=1, max=1000, help="How many paths.")] = 10,
     damping: Annotated[float, typer.Option(min=0.0, max=2.0, help="Degree damping exponent w.")] = 0.4,
     png: Annotated[Path | None, typer.Option(help="Also draw the evidence subgraph to this PNG file.")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
+    fmt: FormatOpt = "table",
     show_cypher: Annotated[bool, typer.Option("--cypher", help="Also print each path's Cypher.")] = False,
     graph: GraphOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Why does the graph link this drug to this disease (or patient)? The top evidence paths, ranked.
 
@@ -38,22 +107,20 @@ def explain(
     metapaths in kg/metapaths.py; pdp = prod (deg(u) * deg(v)) ^ -damping). Known indications and model
     predictions of the pair are shown above the paths; they are never evidence themselves.
     """
-    from pmkg.cli.output import FORMATS, render
     from pmkg.kg.explain import ExplainError, explain_drug_disease, explain_patient_drug
 
-    _setup_logging(True)
-    if fmt not in FORMATS:
-        raise _fail(f"--format must be one of {', '.join(FORMATS)}")
+    setup_logging(True)
     if (disease is None) == (patient is None):
-        raise _fail("give exactly one of --disease (drug-disease pair) or --patient (patient-drug pair)")
-    with _store(graph) as store:
+        raise fail("give exactly one of --disease (drug-disease pair) or --patient (patient-drug pair)")
+    with open_store(graph) as store:
+        require_ingested(store)
         try:
             if patient is not None:
                 result = explain_patient_drug(store, patient, drug, n=n, damping=damping)
             else:
                 result = explain_drug_disease(store, drug, disease, n=n, damping=damping)
         except ExplainError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
     if png is not None:
         from pmkg.kg.explain_plot import draw_explanation
 
@@ -77,8 +144,6 @@ def _path_row(path, all_columns: bool = False) -> dict:
 
 
 def _print_explanation(result: Explanation, show_cypher: bool) -> None:
-    from pmkg.cli.output import render
-
     source = f"{result.source_id} ({result.source_name})" if result.source_name else result.source_id
     target = f"{result.target_id} ({result.target_name})" if result.target_name else result.target_id
     lines = [f"{source} -> {target}"]
@@ -126,19 +191,18 @@ def load_neo4j(
     Idempotent (MERGE on the same keys as ingest), so an interrupted copy is simply run again. Ends by comparing
     node and relationship counts per label and type in both stores.
     """
-    from pmkg.cli.output import render
     from pmkg.kg.graph_copy import copy_graph
     from pmkg.kg.store import GraphStore, GraphUnavailable
 
-    _setup_logging(quiet)
+    setup_logging(quiet)
     secret = password or os.environ.get("NEO4J_PASSWORD") or os.environ.get("PMKG_GRAPH_PASSWORD")
     if not secret:
-        raise _fail("set --password or NEO4J_PASSWORD (the password docker-compose.yml gave Neo4j)")
-    with _store(graph) as source:
+        raise fail("set --password or NEO4J_PASSWORD (the password docker-compose.yml gave Neo4j)")
+    with open_store(graph) as source:
         try:
             target = GraphStore.connect(to, user, secret, database)
         except GraphUnavailable as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         with target:
             report = copy_graph(source, target, include_patients=include_patients, progress=not quiet)
     typer.echo(render(report.rows(), "table", title=f"copied to {to} in {report.seconds:.1f} s"))
@@ -156,10 +220,12 @@ def browser_guide(
     out: Annotated[Path, typer.Option(help="Folder for the guide.")] = Path("pmkg-data/browser-guide"),
     serve: Annotated[bool, typer.Option("--serve", help="Serve it on localhost for Neo4j Browser's :play.")] = False,
     port: Annotated[int, typer.Option(min=1024, max=65535)] = 8001,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write a Neo4j Browser guide of the query library; with --serve, serve it for `:play` in Browser."""
     from pmkg.kg.browser_guide import GUIDE_FILE, guide_server, write_guide
 
+    setup_logging(quiet)
     path = write_guide(out)
     typer.echo(f"wrote {path}")
     if not serve:
@@ -168,7 +234,7 @@ def browser_guide(
     try:
         server = guide_server(out, port)
     except OSError as exc:
-        raise _fail(f"cannot serve on 127.0.0.1:{port}: {exc}; pick another --port") from exc
+        raise fail(f"cannot serve on 127.0.0.1:{port}: {exc}; pick another --port") from exc
     typer.echo(f"in Neo4j Browser (http://localhost:7474) run:  :play http://localhost:{port}/{GUIDE_FILE}")
     typer.echo("Ctrl-C stops the server")
     with server:
@@ -176,9 +242,3 @@ def browser_guide(
             server.serve_forever()
         except KeyboardInterrupt:
             typer.echo("stopped")
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(explain)
-    app.command("load-neo4j")(load_neo4j)
-    app.command("browser-guide")(browser_guide)

@@ -1,6 +1,6 @@
 """``pmkg serve``: load the model once, then serve it over HTTP with uvicorn.
 
-Registered from :mod:`kg.cli`; imports nothing heavy until the command runs, so ``pmkg --help`` stays fast.
+Imports nothing heavy until the command runs, so ``pmkg --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -15,12 +15,20 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from pmkg.cli.common import GraphOpt, QuietOpt, fail, quiet_driver_logs
+
+__all__ = ["quiet_driver_logs", "register", "serve"]
+
 if TYPE_CHECKING:  # FastAPI, torch and the driver load only when the command runs
     from fastapi import FastAPI
 
     from pmkg.service.settings import ServiceSettings
 
 log = logging.getLogger("pmkg.service")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
 
 
 def serve(
@@ -31,10 +39,7 @@ def serve(
         typer.Option(envvar="PMKG_MODEL_DIR", help="Model directory (default: the latest under --models-dir)."),
     ] = None,
     models_dir: Annotated[Path, typer.Option("--models-dir", envvar="PMKG_MODELS_DIR")] = Path("pmkg-data/models"),
-    graph: Annotated[
-        str | None,
-        typer.Option("--graph", "-g", help="embedded://PATH or bolt://HOST:7687; env PMKG_GRAPH_URI"),
-    ] = None,
+    graph: GraphOpt = None,
     patient_model: Annotated[
         Path | None,
         typer.Option(
@@ -51,11 +56,15 @@ def serve(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
+    quiet: QuietOpt = False,
 ) -> None:
     """Serve link predictions and the named queries over HTTP (FastAPI; the OpenAPI spec at /openapi.json).
 
     Needs API keys in PMKG_API_KEYS (comma-separated) or PMKG_API_KEYS_FILE; clients send one in X-API-Key.
+    --quiet is --log-level warning.
     """
+    if quiet and log_level.lower() == "info":
+        log_level = "warning"
     settings, model_dir = _configuration(model, models_dir)  # a configuration error exits here, before any side effect
     logging.basicConfig(
         level=getattr(logging, log_level.upper(), logging.INFO),
@@ -78,11 +87,6 @@ def serve(
     )
 
 
-def quiet_driver_logs() -> None:
-    """The driver's debug log carries every statement's parameters, a stored patient's phenotypes included."""
-    logging.getLogger("neo4j").setLevel(logging.ERROR)
-
-
 def _configuration(model_dir: Path | None, models_dir: Path) -> tuple[ServiceSettings, Path]:
     from pmkg.service.settings import ConfigError, ServiceSettings
     from pmkg.workflows.repurposing import latest_model
@@ -90,7 +94,7 @@ def _configuration(model_dir: Path | None, models_dir: Path) -> tuple[ServiceSet
     try:
         return ServiceSettings.from_env(), model_dir or latest_model(models_dir)
     except (ConfigError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _build_app(
@@ -115,12 +119,12 @@ def _build_app(
     try:
         store = connect()
     except GraphUnavailable as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         serving = load_serving_model(model_dir, store)
     except (ValueError, FileNotFoundError) as exc:
         store.close()
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     patients = None
     patient_model, patient_data_dir = patient
     if patient_model is not None:
@@ -130,7 +134,7 @@ def _build_app(
             patients = load_patient_model(patient_model, patient_data_dir, settings.patient_key_file)
         except (ValueError, FileNotFoundError) as exc:
             store.close()
-            raise _fail(f"--patient-model {patient_model}: {exc}") from None
+            raise fail(f"--patient-model {patient_model}: {exc}") from None
         log.info("patient model %s loaded", patients.model_version)
     else:
         log.info("no patient model (--patient-model): /v1/patients/recommendations answers 503")
@@ -155,8 +159,3 @@ def _freeze_startup_objects() -> None:
 
 def _exit_normally(signum: int, frame: object) -> None:
     raise SystemExit(0)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)

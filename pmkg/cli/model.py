@@ -1,0 +1,248 @@
+"""The drug-repurposing model: ``pmkg train``, ``pmkg predict repurposing``, ``pmkg evaluate`` and ``pmkg demo``.
+
+torch loads only when one of these runs, so ``pmkg --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pmkg.cli.common import DEMO_GRAPH, GraphOpt, QuietOpt, fail, open_store, require_ingested, setup_logging
+from pmkg.cli.output import render
+
+if TYPE_CHECKING:
+    from pmkg.gnn.train import TrainConfig
+
+predict_app = typer.Typer(no_args_is_help=True, help="Score links with a trained model.")
+
+METRIC_COLUMNS = ("auroc", "auprc", "mrr", "hits@1", "hits@10", "recall@100", "auprc_1to1_sampled")
+ModelsOpt = Annotated[Path, typer.Option("--models-dir", help="Where versioned model directories live.")]
+DEFAULT_MODELS_DIR = Path("pmkg-data/models")
+SPLIT_GROUPS = "random,disease_holdout,areas"
+ALL_BASELINES = "gnn_no_paths,degree_prior,dwpc,transe,distmult,rotate"
+DEMO_DISEASES = ("DOID:1612", "DOID:10652", "DOID:9352", "DOID:14330")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train``, the ``predict`` group, ``evaluate`` and ``demo`` to ``app``."""
+    app.command()(train)
+    app.add_typer(predict_app, name="predict")
+    app.command()(evaluate)
+    app.command()(demo)
+
+
+def _metrics_rows(metrics: dict[str, dict[str, float]]) -> list[dict]:
+    return [
+        {"model": name, **{k: round(float(v[k]), 4) for k in METRIC_COLUMNS if k in v}} for name, v in metrics.items()
+    ]
+
+
+def _train_config(epochs: int | None, seed: int, split: str, threads: int) -> TrainConfig:
+    from pmkg.gnn.train import TrainConfig
+
+    config = TrainConfig(seed=seed, split=split, threads=threads)
+    if epochs is not None:
+        config.epochs = epochs
+    return config
+
+
+def train(
+    epochs: Annotated[int | None, typer.Option(min=1, help="Maximum epochs (early stopping on val AUROC).")] = None,
+    seed: int = 0,
+    split: Annotated[str, typer.Option(help="random | disease_holdout")] = "random",
+    threads: Annotated[
+        int, typer.Option(min=1, help="torch threads; 1 is robust when the graph server shares the cores")
+    ] = 1,
+    calibration: Annotated[str, typer.Option(help="platt | isotonic, fitted on the validation fold")] = "platt",
+    models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
+    graph: GraphOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Export the graph, train the GNN on Drug-TREATS-Disease, evaluate against the degree prior, save the model."""
+    from pmkg.workflows.repurposing import train_from_graph
+
+    setup_logging(quiet)
+    with open_store(graph) as store:
+        require_ingested(store)
+        try:
+            outcome = train_from_graph(
+                store, _train_config(epochs, seed, split, threads), models_dir, not quiet, calibration
+            )
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+    typer.echo(render(_metrics_rows(outcome.metrics), "table", title=f"held-out test edges ({split} split)"))
+    typer.echo(
+        f"model {outcome.model_version} -> {outcome.model_dir}\n"
+        f"{outcome.epochs_run} epochs at {outcome.seconds_per_epoch:.2f} s/epoch; "
+        f"export {outcome.export_seconds:.1f} s; "
+        f"validation Brier {outcome.calibration['brier']:.5f}"
+    )
+
+
+@predict_app.command("repurposing")
+def predict_repurposing(
+    model: Annotated[Path | None, typer.Option(help="Model directory (default: the latest trained).")] = None,
+    all_pairs: Annotated[bool, typer.Option("--all", help="Write every candidate pair to --out.")] = False,
+    out: Annotated[Path | None, typer.Option(help="TSV path for --all.")] = None,
+    top_k: Annotated[int, typer.Option(min=1, max=1000, help="Candidates per disease written to the graph.")] = 50,
+    write: Annotated[bool, typer.Option("--write/--no-write", help="Write PREDICTED_TREATS edges.")] = True,
+    diseases: Annotated[
+        str, typer.Option(help="indicated (diseases with a TREATS/PALLIATES edge) | all (every Disease node)")
+    ] = "indicated",
+    models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
+    graph: GraphOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score every candidate drug x disease pair; write the TSV and the top-k novel candidates back to the graph."""
+    from pmkg.workflows.repurposing import latest_model
+    from pmkg.workflows.repurposing import predict_repurposing as run_prediction
+
+    setup_logging(quiet)
+    if all_pairs and out is None:
+        raise fail("--all needs --out FILE.tsv")
+    try:
+        model_dir = model or latest_model(models_dir)
+    except FileNotFoundError as exc:
+        raise fail(str(exc)) from exc
+    with open_store(graph) as store:
+        require_ingested(store)
+        try:
+            outcome = run_prediction(store, model_dir, top_k, out if all_pairs else None, write, not quiet, diseases)
+        except (ValueError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from exc
+    typer.echo(
+        f"model {outcome.model_version}: scored {outcome.pairs_scored:,} pairs in {outcome.seconds:.1f} s; "
+        f"{outcome.written_to_graph:,} PREDICTED_TREATS edges in the graph"
+        + (f"; all pairs in {outcome.tsv}" if outcome.tsv else "")
+    )
+
+
+def evaluate(
+    folds: Annotated[int, typer.Option(min=2, max=10, help="k of the k-fold random and disease-holdout splits.")] = 5,
+    seeds: Annotated[int, typer.Option(min=1, max=20, help="Seeds per TxGNN disease-area split.")] = 3,
+    splits: Annotated[str, typer.Option(help=f"Comma-separated split groups: {SPLIT_GROUPS}.")] = SPLIT_GROUPS,
+    baselines: Annotated[str, typer.Option(help=f"Comma-separated baselines: {ALL_BASELINES}.")] = ALL_BASELINES,
+    area_baselines: Annotated[
+        str | None, typer.Option(help="Baselines for the area splits (default: the same as --baselines).")
+    ] = None,
+    kge_epochs: Annotated[int, typer.Option(min=1, help="Epochs of each KGE baseline.")] = 5,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder with txgnn-splits/ and mondo/ for the TxGNN disease-area splits."),
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Maximum GNN epochs (early stopping).")] = None,
+    threads: Annotated[int, typer.Option(min=1, help="torch threads")] = 1,
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("pmkg-data/evaluation"),
+    graph: GraphOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Evaluate the GNN against every baseline on every split; write report.md, plots and the per-seed CSV."""
+    from pmkg.gnn import TARGET
+    from pmkg.gnn.evaluate import BASELINES
+    from pmkg.kg.export import export_graph
+    from pmkg.workflows.evaluate import GROUPS, file_sha256, protocol_specs, run_protocol, write_report
+
+    setup_logging(quiet)
+    groups = tuple(g.strip() for g in splits.split(",") if g.strip())
+    chosen = tuple(b.strip() for b in baselines.split(",") if b.strip())
+    area_chosen = tuple(b.strip() for b in area_baselines.split(",") if b.strip()) if area_baselines else None
+    for name in (*chosen, *(area_chosen or ())):
+        if name not in BASELINES:
+            raise fail(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")
+    if set(groups) - set(GROUPS):
+        raise fail(f"unknown split group in --splits {splits!r}; choose from {', '.join(GROUPS)}")
+    meta: dict = {}
+    areas = None
+    if "areas" in groups:
+        if data_dir is None:
+            raise fail("--splits areas needs --data-dir DIR with txgnn-splits/ and mondo/ (or leave areas out)")
+        from pmkg.gnn.areas import area_indices
+        from pmkg.ingest.disease_areas import MONDO_DOID_GLOB, TXGNN_DIR, disease_areas
+
+        try:
+            curies = disease_areas(data_dir)
+        except (FileNotFoundError, ValueError) as exc:
+            raise fail(str(exc)) from exc
+        files = sorted((data_dir / TXGNN_DIR / "disease_files").glob("*.csv")) + sorted(data_dir.glob(MONDO_DOID_GLOB))
+        meta["file_sha256"] = file_sha256(files)
+    t0 = time.perf_counter()
+    with open_store(graph) as store:
+        require_ingested(store)
+        export = export_graph(store, progress=not quiet)
+    meta["export_seconds"] = time.perf_counter() - t0
+    if TARGET not in export.edges:
+        raise fail("the graph has no Drug-TREATS-Disease edges to evaluate: run `pmkg ingest` first")
+    if "areas" in groups:
+        areas = area_indices(export, curies)
+    config = _train_config(epochs, 0, "random", threads)
+    try:
+        specs, skipped = protocol_specs(export, folds, seeds, groups, areas)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    meta.update(
+        areas_skipped=skipped,
+        candidates_text="candidate drugs are Drug nodes with at least one edge besides an indication; the "
+        "ranked diseases are those with at least one TREATS edge (under a disease holdout: the held-out ones).",
+        random_text=f"{folds}-fold cross-validation over TREATS edges (fold f trained with seed f); 10% of the "
+        "remaining edges are the validation fold (early stopping, calibration).",
+        disease_text=f"{folds}-fold cross-validation over the diseases with TREATS edges (zero-shot); 10% of the "
+        "remaining diseases are validation diseases.",
+        area_text=f"each TxGNN disease area held out whole, {seeds} seeds; areas map to the graph through MONDO "
+        "→ DOID exact matches plus DO IS_A descendants.",
+    )
+
+    def report_so_far(runs: list) -> None:
+        if len(runs) < len(specs):
+            meta["progress"] = f"{len(runs)} of {len(specs)} splits done; this report is rewritten after each split"
+        else:
+            meta.pop("progress", None)
+        write_report(runs, out, export, config, meta)
+
+    run_protocol(export, config, specs, chosen, area_chosen, kge_epochs, progress=not quiet, after_split=report_so_far)
+    path = out / "report.md"
+    typer.echo(f"report: {path}; per-seed metrics: {out / 'per-seed.csv'}")
+
+
+def demo(
+    epochs: Annotated[int | None, typer.Option(min=1)] = None,
+    top: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    graph: GraphOpt = DEMO_GRAPH,
+    workdir: Annotated[Path, typer.Option(help="Models, TSV and report go here.")] = Path("pmkg-data/demo"),
+    quiet: QuietOpt = False,
+) -> None:
+    """The whole chain on the bundled real sample: ingest, train, predict, write back, and print candidates."""
+    from pmkg.ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
+    from pmkg.kg.queries import run_query
+    from pmkg.workflows.ingest import ingest_sources
+    from pmkg.workflows.ingest_report import write_reports
+    from pmkg.workflows.repurposing import predict_repurposing as run_prediction
+    from pmkg.workflows.repurposing import train_from_graph
+
+    setup_logging(quiet)
+    graph = graph or DEMO_GRAPH
+    with open_store(graph) as store:
+        typer.echo(f"[1/4] ingesting the bundled Hetionet + PharmacotherapyDB sample into {graph}")
+        outcomes = ingest_sources(store, SAMPLE_DATA_DIR, list(SAMPLE_SOURCES), progress=not quiet)
+        write_reports(outcomes, workdir / "ingest-report.json", SAMPLE_DATA_DIR)
+        for o in outcomes:
+            typer.echo(f"      {o.name}: {o.nodes:,} nodes, {o.edges:,} edges, {o.seconds:.1f} s")
+        if not all(o.ok for o in outcomes):
+            raise fail("ingest failed; see the errors above")
+        typer.echo("[2/4] training the heterogeneous GNN (random split; test edges never in message passing)")
+        trained = train_from_graph(store, _train_config(epochs, 0, "random", 1), workdir / "models", not quiet)
+        typer.echo(render(_metrics_rows(trained.metrics), "table", title="held-out treats edges vs all candidates"))
+        typer.echo("[3/4] scoring every candidate drug x disease pair and writing the top candidates back to the graph")
+        tsv = workdir / "predictions.tsv"
+        predicted = run_prediction(store, trained.model_dir, 50, tsv, True, not quiet)
+        typer.echo(f"      {predicted.pairs_scored:,} pairs -> {tsv}; {predicted.written_to_graph:,} PREDICTED_TREATS")
+        typer.echo(f"[4/4] top-{top} repurposing candidates, read back from the graph (queries/repurposing_candidates)")
+        for disease in DEMO_DISEASES:
+            _, rows = run_query(store, "repurposing_candidates", {"disease": disease, "k": top})
+            name = store.run("MATCH (d:Disease {id: $id}) RETURN d.name AS name", {"id": disease})
+            title = f"{disease} {name[0]['name'] if name else ''}"
+            typer.echo(render(rows, "table", title=title))
+    typer.echo(f"model {trained.model_version}; try: pmkg query repurposing_candidates -g {graph} -p disease=DOID:1612")
