@@ -64,7 +64,7 @@ def test_missing_data_dir_is_reported(graph_uri, tmp_path):
     assert result.exit_code == 2 and "is not a folder" in result.output
 
 
-def test_predict_without_a_model_explains_what_to_do(graph_uri, tmp_path):
+def test_predict_without_a_model_explains_what_to_do(graph_uri, ingest_outcomes, tmp_path):
     result = runner.invoke(app, ["predict", "repurposing", "-g", graph_uri, "--models-dir", str(tmp_path)])
     assert result.exit_code == 2 and "run `pmkg train` first" in result.output
 

@@ -104,12 +104,12 @@ def predict_repurposing(
     setup_logging(quiet)
     if all_pairs and out is None:
         raise fail("--all needs --out FILE.tsv")
-    try:
-        model_dir = model or latest_model(models_dir)
-    except FileNotFoundError as exc:
-        raise fail(str(exc)) from exc
     with open_store(graph) as store:
-        require_ingested(store)
+        require_ingested(store)  # an empty graph first: its fix (ingest, then train) comes before a model's
+        try:
+            model_dir = model or latest_model(models_dir)
+        except FileNotFoundError as exc:
+            raise fail(str(exc)) from exc
         try:
             outcome = run_prediction(store, model_dir, top_k, out if all_pairs else None, write, not quiet, diseases)
         except (ValueError, FileNotFoundError) as exc:
