@@ -25,6 +25,7 @@ DEFAULT_MODELS_DIR = Path("pmkg-data/models")
 SPLIT_GROUPS = "random,disease_holdout,areas"
 ALL_BASELINES = "gnn_no_paths,degree_prior,dwpc,transe,distmult,rotate"
 DEMO_DISEASES = ("DOID:1612", "DOID:10652", "DOID:9352", "DOID:14330")
+DEMO_COLUMNS = ("rank", "drug_id", "drug_name", "probability", "known_status")  # fits 80 columns
 
 
 def register(app: typer.Typer) -> None:
@@ -244,5 +245,6 @@ def demo(
             _, rows = run_query(store, "repurposing_candidates", {"disease": disease, "k": top})
             name = store.run("MATCH (d:Disease {id: $id}) RETURN d.name AS name", {"id": disease})
             title = f"{disease} {name[0]['name'] if name else ''}"
-            typer.echo(render(rows, "table", title=title))
+            shown = [{k: row[k] for k in DEMO_COLUMNS} for row in rows]  # the model version is printed below
+            typer.echo(render(shown, "table", columns=DEMO_COLUMNS, title=title))
     typer.echo(f"model {trained.model_version}; try: pmkg query repurposing_candidates -g {graph} -p disease=DOID:1612")
