@@ -25,14 +25,14 @@ DEMO_GRAPH = "embedded://pmkg-data/demo-graph"
 # under --format json), so it can be piped.
 console = Console(stderr=True)
 
-GraphOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--graph",
-        "-g",
-        help="embedded://PATH or bolt://HOST:7687 (when not given: $PMKG_GRAPH_URI, else embedded://pmkg-data/graph)",
-    ),
-]
+
+def graph_option(fixed_default: bool = False) -> Any:
+    """``--graph/-g``; a command with a ``fixed_default`` of its own (``pmkg demo``) does not read the environment."""
+    unset = "" if fixed_default else " (when not given: $PMKG_GRAPH_URI, else embedded://pmkg-data/graph)"
+    return typer.Option("--graph", "-g", help=f"embedded://PATH or bolt://HOST:7687{unset}")
+
+
+GraphOpt = Annotated[str | None, graph_option()]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or progress logs.")]
 
 

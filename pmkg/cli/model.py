@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pmkg.cli.common import DEMO_GRAPH, GraphOpt, QuietOpt, fail, open_store, require_ingested, setup_logging
+from pmkg.cli.common import (
+    DEMO_GRAPH,
+    GraphOpt,
+    QuietOpt,
+    fail,
+    graph_option,
+    open_store,
+    require_ingested,
+    setup_logging,
+)
 from pmkg.cli.output import render
 
 if TYPE_CHECKING:
@@ -211,7 +220,7 @@ def evaluate(
 def demo(
     epochs: Annotated[int | None, typer.Option(min=1)] = None,
     top: Annotated[int, typer.Option(min=1, max=100)] = 10,
-    graph: GraphOpt = DEMO_GRAPH,
+    graph: Annotated[str, graph_option(fixed_default=True)] = DEMO_GRAPH,
     workdir: Annotated[Path, typer.Option(help="Models, TSV and report go here.")] = Path("pmkg-data/demo"),
     quiet: QuietOpt = False,
 ) -> None:
@@ -224,7 +233,6 @@ def demo(
     from pmkg.workflows.repurposing import train_from_graph
 
     setup_logging(quiet)
-    graph = graph or DEMO_GRAPH
     with open_store(graph) as store:
         typer.echo(f"[1/4] ingesting the bundled Hetionet + PharmacotherapyDB sample into {graph}")
         outcomes = ingest_sources(store, SAMPLE_DATA_DIR, list(SAMPLE_SOURCES), progress=not quiet)
