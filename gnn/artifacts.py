@@ -33,11 +33,12 @@ import torch_geometric
 from pmkg.gnn.data import edge_counts, export_checksum
 from pmkg.gnn.model import LinkPredictor
 from pmkg.gnn.split import EdgeSplit
-from pmkg.gnn.train import TrainConfig, TrainResult, derived_graph, holdout_drop
+from pmkg.gnn.train import TrainConfig, TrainResult, derived_graph, holdout_drop, model_inputs
 from pmkg.kg.export import EdgeKey, GraphExport
 from torch_geometric.data import HeteroData
 
 if TYPE_CHECKING:
+    from pmkg.gnn.crossfit import CrossFit
     from pmkg.gnn.evaluate import FitEvaluation
 
 FORMAT_VERSION = 1
@@ -57,7 +58,12 @@ def model_version(result: TrainResult, now: datetime | None = None) -> str:
 
 
 def save_model(
-    result: TrainResult, root: str | Path, evaluation: FitEvaluation | None = None, now: datetime | None = None
+    result: TrainResult,
+    root: str | Path,
+    evaluation: FitEvaluation | None = None,
+    now: datetime | None = None,
+    crossfit: CrossFit | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``result`` (and its ``evaluation`` when there is one) to ``root/<model_version>/``; return that dir."""
     version = model_version(result, now)
@@ -88,13 +94,23 @@ def save_model(
         "epochs_run": len(result.history), "seconds_per_epoch": result.seconds_per_epoch,
         "seconds_total": result.seconds_total,
     }
+    if crossfit is not None:
+        metrics["release"] = True
+        metrics["labels_used"] = int(result.split.train.shape[1])
+        metrics["cv"] = {
+            "folds": [{"fold": f.fold, "best_epoch": f.best_epoch, "epochs_run": f.epochs_run,
+                       "seconds": f.seconds, **f.metrics} for f in crossfit.folds],
+            "summary": crossfit.metric_summary(),
+            "refit_epochs": crossfit.epochs,
+        }
+        metrics["calibration"] = calibration or {}
     _write_json(out / "metrics.json", metrics)
     with open(out / "history.csv", "w", newline="") as fh:
         fieldnames = ["epoch", "loss", "val_auroc", "val_mrr", "seconds"]
         writer = csv.DictWriter(fh, fieldnames=fieldnames, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(result.history)
-    (out / "MODEL_CARD.md").write_text(model_card(result, version, evaluation))
+    (out / "MODEL_CARD.md").write_text(model_card(result, version, evaluation, crossfit, calibration))
     (out / "model_version").write_text(version + "\n")
     return out
 
@@ -123,6 +139,7 @@ class LoadedModel:
 
         Raises ``ValueError`` otherwise: scoring a graph with other nodes would silently mis-index them.
         """
+        export = model_inputs(export, self.config)
         if export.node_ids != self.node_ids:
             raise ValueError(
                 f"{self.path}: the export's node ids differ from id_maps.json; re-export the graph the model "
@@ -180,8 +197,58 @@ def _test_metrics(evaluation: FitEvaluation | None, model: str) -> dict[str, flo
     return dict.fromkeys([*METRIC_KEYS, "prevalence"], float("nan"))
 
 
-def model_card(result: TrainResult, version: str, evaluation: FitEvaluation | None = None) -> str:
-    """Markdown model card: purpose, data, protocol, numbers, limitations."""
+def _release_sections(result: TrainResult, crossfit: CrossFit, calibration: dict[str, Any] | None) -> str:
+    src, rel, dst = result.target
+    summary = crossfit.metric_summary()
+    keys = ("auroc", "auprc", "mrr", "mrr_macro", "hits@10", "recall@100")
+    rows = "\n".join(
+        f"| {label} | " + " | ".join(f"{summary[m][k][0]:.4f} ± {summary[m][k][1]:.4f}" for k in keys) + " |"
+        for m, label in (("gnn", "GNN (fold models)"), ("degree_prior", "degree-product prior"))
+    )
+    per_fold = ", ".join(f"{f.best_epoch}" for f in crossfit.folds)
+    cal = calibration or {}
+    cal_text = (
+        f"{cal.get('base_method', 'platt')} scaling on the pooled out-of-fold scores "
+        f"({cal.get('n_positive', 0):,} positives among {cal.get('n_pairs', 0):,} candidate pairs; "
+        f"out-of-fold Brier {cal.get('brier', float('nan')):.5f} against {cal.get('brier_constant', float('nan')):.5f} "
+        f"for the constant base rate {cal.get('prevalence', float('nan')):.4%}), read through this model's own score "
+        "quantiles over the same candidate block"
+    )
+    return f"""## Release model
+- **Labels used: {result.split.train.shape[1]:,} of {result.split.train.shape[1]:,}** `{rel}` edges. Nothing is
+  held out: every label trains and passes messages. This is the model behind `PREDICTED_TREATS`, the service
+  and the prediction TSV.
+- Epochs: {result.best_epoch}, the median of the {len(crossfit.folds)} fold models' early-stopping epochs
+  ({per_fold}).
+- Calibration: {cal_text}. Every pair was scored by the fold model that held it out (positives) or that never
+  drew it as a negative (all other pairs), so no calibration pair was scored by a model that trained on it.
+
+## Cross-validated metrics ({len(crossfit.folds)}-fold random split of the `{rel}` edges, seed {result.config.seed})
+Each fold model was trained without its fold's edges (absent from message passing and path counts) and ranks
+them against every candidate pair ({crossfit.candidates.src.size:,} {src}s × {crossfit.candidates.dst.size:,}
+{dst}s) that is not a known positive. Mean ± sd over folds; the degree prior on the same candidates.
+
+| model | {' | '.join(keys)} |
+|---|{'---|' * len(keys)}
+{rows}
+
+These are internal numbers: the labels come from the same source as the training labels. The external check
+is `pmkg evaluate --external` (see the docs' "Model and evaluation").
+"""
+
+
+def model_card(
+    result: TrainResult,
+    version: str,
+    evaluation: FitEvaluation | None = None,
+    crossfit: CrossFit | None = None,
+    calibration: dict[str, Any] | None = None,
+) -> str:
+    """Markdown model card: purpose, data, protocol, numbers, limitations.
+
+    A release model (``crossfit`` given) reports its cross-validated metrics and calibration provenance; an
+    experiment (a held-out split) reports its ``evaluation``.
+    """
     src, rel, dst = result.target
     cfg = result.config
     hp = result.model.hparams
@@ -209,7 +276,6 @@ def model_card(result: TrainResult, version: str, evaluation: FitEvaluation | No
         )
     else:
         split_text = f"random: {cfg.val_frac:.0%} val, {cfg.test_frac:.0%} test of the {rel} edges (seed {cfg.seed})"
-    gm = _test_metrics(evaluation, "gnn")
     negatives = "uniform" if cfg.negatives == "uniform" else "seen_dst"
     neg_text = (
         f"over candidate {src}s × all {dst}s" if negatives == "uniform"
@@ -230,30 +296,9 @@ def model_card(result: TrainResult, version: str, evaluation: FitEvaluation | No
             f"With `embeddings={hp['embeddings']}` the model has a vector per node it was trained on: it is "
             "transductive, and a changed graph needs retraining."
         )
-    return f"""# Model card: `{version}`
-
-## What it predicts
-A score for every `({src})-[:{rel}]->({dst})` pair: a DistMult logit over node embeddings from a
-{hp['num_layers']}-layer heterogeneous GNN (`conv={hp['conv']}`, hidden {hp['hidden']}){paths_text}. Higher means more
-likely; `probability` (calibration.json, fitted on the validation fold) is the calibrated number, while
-`sigmoid(score)` is **not calibrated** to the real prevalence ({gm['prevalence']:.4%} of candidate
-pairs in the test set). Use the per-{dst} rank, not the raw value, unless a calibrator is fitted.
-
-## Training data
-Nodes per label:
-
-| label | nodes |
-|---|---|
-{nodes}
-
-Message-passing edges per type (reverse types `rev_*` included; val/test {rel} edges removed):
-
-| edge type | edges |
-|---|---|
-{edges}
-
-Target edges: {sizes['train']} train, {sizes['val']} val, {sizes['test']} test. Export checksum
-`{result.data_checksum[:16]}…`.
+    release = _release_sections(result, crossfit, calibration) if crossfit is not None else ""
+    experiment = f"""**Not a release model**: trained on a held-out split for evaluation (`pmkg train --split ...`);
+`pmkg train` without `--split` makes the release model.
 
 ## Protocol
 - Split ({split_text}) made before any negative sampling. Val and test edges are absent from message
@@ -280,8 +325,34 @@ Target edges: {sizes['train']} train, {sizes['val']} val, {sizes['test']} test. 
 |---|{'---|' * len(METRIC_KEYS)}
 {chr(10).join(rows)}
 
+"""
+    return f"""# Model card: `{version}`
+
+## What it predicts
+A score for every `({src})-[:{rel}]->({dst})` pair: a DistMult logit over node embeddings from a
+{hp['num_layers']}-layer heterogeneous GNN (`conv={hp['conv']}`, hidden {hp['hidden']}){paths_text}. Higher means more
+likely; `probability` (calibration.json) is the calibrated number, while `sigmoid(score)` is **not calibrated**
+to the real prevalence. Use the per-{dst} rank, not the raw value, unless a calibrator is fitted.
+
+{release if crossfit is not None else experiment}
+## Training data
+Nodes per label:
+
+| label | nodes |
+|---|---|
+{nodes}
+
+Message-passing edges per type (reverse types `rev_*` included; val/test {rel} edges removed):
+
+| edge type | edges |
+|---|---|
+{edges}
+
+Target edges: {sizes['train']} train, {sizes['val']} val, {sizes['test']} test. Export checksum
+`{result.data_checksum[:16]}…`.
+
 ## Limitations
-- One seed, one split: with few test edges the numbers have wide error bars; compare across seeds.
+- With few held-out edges the numbers have wide error bars; compare across folds and seeds.
 - Scores reproduce with the message-passing graph rebuilt from the same export and split
   (`LoadedModel.graph`, which checks the export checksum). {transductive}
 - Unknown pairs are treated as negatives, but many are untested rather than false: precision is a lower

@@ -8,7 +8,10 @@ positive, so the base rate the probabilities reflect is the real one (~0.3% for 
 - :class:`IsotonicCalibration`: a monotone step function (scikit-learn ``IsotonicRegression``), stored as
   its breakpoints and interpolated; with a few dozen validation positives its steps are coarse.
 
-Both keep the ranking (monotone), so AUROC/MRR are unchanged. :func:`reliability` bins held-out pairs by
+- :class:`QuantileCalibration`: either of those fitted on out-of-fold score quantiles (:mod:`pmkg.gnn.crossfit`)
+  and applied through the deployed model's own quantiles: the release model's calibrator.
+
+All keep the ranking (monotone), so AUROC/MRR are unchanged. :func:`reliability` bins held-out pairs by
 predicted probability (equal-count bins, since almost all pairs sit near zero) for the reliability plot.
 """
 
@@ -57,7 +60,49 @@ class IsotonicCalibration:
         return asdict(self)
 
 
-Calibration = PlattScaling | IsotonicCalibration
+@dataclass(frozen=True)
+class QuantileCalibration:
+    """A calibrator fitted on score quantiles, applied through the deployed model's own score quantiles.
+
+    ``reference`` is a sorted sample (evenly spaced quantiles) of the deployed model's logits over the candidate
+    block the out-of-fold quantiles were taken on; a new logit maps to its quantile by interpolation, then to
+    ``-log(1 - quantile)`` (which stretches the top, where the positives are) and through ``base``.
+    """
+
+    reference: list[float] = field(repr=False)
+    base: PlattScaling | IsotonicCalibration
+    provenance: str = ""
+    method: str = "quantile"
+
+    def quantile(self, scores: np.ndarray) -> np.ndarray:
+        ref = np.asarray(self.reference, dtype=np.float64)
+        return np.interp(np.asarray(scores, dtype=np.float64), ref, np.linspace(0.0, 1.0, ref.size))
+
+    def probability(self, scores: np.ndarray) -> np.ndarray:
+        return self.base.probability(tail_stretch(self.quantile(scores)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "reference": list(self.reference), "base": self.base.to_dict(),
+                "provenance": self.provenance}
+
+
+Calibration = PlattScaling | IsotonicCalibration | QuantileCalibration
+REFERENCE_POINTS = 2001
+
+
+def tail_stretch(quantiles: np.ndarray) -> np.ndarray:
+    """``-log(1 - q)``, bounded: the top quantiles, where positives sit, get room to differ."""
+    return -np.log1p(-np.clip(np.asarray(quantiles, dtype=np.float64), 0.0, 1.0 - 1e-9))
+
+
+def fit_quantile_calibration(
+    quantiles: np.ndarray, labels: np.ndarray, deployed_block: np.ndarray, method: str = "platt", provenance: str = ""
+) -> QuantileCalibration:
+    """Fit ``method`` on out-of-fold ``quantiles`` and ``labels``; read new scores through ``deployed_block``."""
+    base = fit_calibration(tail_stretch(quantiles), labels, method)
+    assert not isinstance(base, QuantileCalibration)
+    reference = np.quantile(np.asarray(deployed_block, dtype=np.float64).ravel(), np.linspace(0, 1, REFERENCE_POINTS))
+    return QuantileCalibration(np.maximum.accumulate(reference).tolist(), base, provenance)
 
 
 def brier_score(probability: np.ndarray, labels: np.ndarray) -> float:
@@ -96,6 +141,10 @@ def fit_platt(scores: np.ndarray, positives: np.ndarray, known: np.ndarray | Non
 def calibration_from_dict(d: dict[str, Any]) -> Calibration:
     """Read back ``to_dict()`` output (files without ``method`` are Platt, as written before isotonic existed)."""
     d = dict(d)
+    if d.get("method") == "quantile":
+        base = calibration_from_dict(d["base"])
+        assert not isinstance(base, QuantileCalibration)
+        return QuantileCalibration(d["reference"], base, d.get("provenance", ""))
     if d.get("method", "platt") == "isotonic":
         return IsotonicCalibration(**d)
     d.setdefault("method", "platt")

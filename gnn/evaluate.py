@@ -27,7 +27,7 @@ import numpy as np
 from pmkg.gnn.baselines import degree_product_scores
 from pmkg.gnn.calibration import brier_score, fit_calibration, reliability
 from pmkg.gnn.metrics import evaluate_candidates, pair_mask
-from pmkg.gnn.train import TrainConfig, TrainResult, block_scores, train
+from pmkg.gnn.train import TrainConfig, TrainResult, block_scores, model_inputs, train
 from pmkg.kg.export import GraphExport
 
 BASELINES = ("gnn_no_paths", "degree_prior", "dwpc", "transe", "distmult", "rotate")
@@ -119,10 +119,11 @@ def run_split(
     from pmkg.gnn.dwpc import dwpc_scores
     from pmkg.gnn.kge import kge_scores
 
-    cfg = replace(config, split=spec.scheme, seed=spec.seed, folds=spec.folds, fold=spec.fold,
-                  split_seed=0 if spec.folds else None)
+    # The seed varies the partition too, not only the initialisation and the negatives.
+    cfg = replace(config, split=spec.scheme, seed=spec.seed, folds=spec.folds, fold=spec.fold, split_seed=spec.seed)
     test_dst = np.asarray(spec.test_dst) if spec.test_dst is not None else None
     result = train(export, cfg, progress=progress, test_dst=test_dst)
+    export = model_inputs(export, cfg)  # the baselines read what the model reads
     split, cands, target = result.split, result.test_candidates, result.target
     assert cands is not None
     known = split.known_for_test()
@@ -176,7 +177,9 @@ def _calibrate(result: TrainResult, held_out: np.ndarray) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not split.val.shape[1] or result.val_scores is None:
         return out
-    val_pos, val_cand = _labels(result.val_candidates, split.val, split.train)
+    # Test positives are neither positives nor negatives of the calibration fit (random splits rank the same
+    # candidate block for val and test): the calibrator never sees a test positive.
+    val_pos, val_cand = _labels(result.val_candidates, split.val, np.concatenate([split.train, split.test], axis=1))
     test_pos, test_cand = _labels(result.test_candidates, split.test, split.known_for_test())
     test_scores = held_out[test_cand]
     test_labels = test_pos[test_cand]

@@ -12,8 +12,11 @@ Protocol (``evaluate_ranking``), for a score matrix ``scores[src, dst]`` (e.g. d
   of Bordes et al. 2013), so one disease's several test drugs do not push each other down.
   ``mrr`` averages ``1/rank`` over positive edges; ``mrr_macro`` first averages within each destination
   (disease), then across destinations, so diseases with many test drugs do not dominate.
-- **Recall@k** (per destination, TxGNN-style): the fraction of a disease's positives among its top ``k``
-  candidates (other positives *not* removed), averaged over diseases that have positives.
+- **Recall@k** (per destination, TxGNN-style): a disease's positives among its top ``k`` candidates (other
+  positives *not* removed) over ``min(k, positives)``, so a disease with more than ``k`` positives can reach 1;
+  averaged over diseases that have positives.
+- **Intervals**: ``mrr_macro`` and ``recall@k`` also get a 95% bootstrap interval over destinations
+  (``*_lo``/``*_hi``): diseases, not pairs, are the independent units.
 - **Ties** get the mean rank of their tie group (1 + #higher + #tied/2). A constant scorer thus ranks at the
   middle instead of first, which matters for the degree prior: every drug with no training edge ties at 0.
 - ``auprc_1to1_sampled``: TxGNN's number, AUPRC of the positives against an equal number of uniformly
@@ -132,7 +135,7 @@ def evaluate_ranking(
         raw_ranks.append(raw)
         per_dst_rr.append(float(np.mean(1.0 / filt)))
         for k in recall_ks:
-            per_dst_recall[k].append(float(np.mean(raw <= k)))
+            per_dst_recall[k].append(float(np.sum(raw <= k) / min(k, raw.size)))
 
     if details is not None:
         details["dst"] = np.unique(positives[1])
@@ -142,15 +145,26 @@ def evaluate_ranking(
     ranks = np.concatenate(filtered_ranks) if filtered_ranks else np.array([])
     out["mrr"] = float(np.mean(1.0 / ranks)) if ranks.size else float("nan")
     out["mrr_macro"] = float(np.mean(per_dst_rr)) if per_dst_rr else float("nan")
+    out["mrr_macro_lo"], out["mrr_macro_hi"] = bootstrap_interval(np.asarray(per_dst_rr), seed)
     for k in ks:
         out[f"hits@{k}"] = float(np.mean(ranks <= k)) if ranks.size else float("nan")
     for k in recall_ks:
         out[f"recall@{k}"] = float(np.mean(per_dst_recall[k])) if per_dst_recall[k] else float("nan")
+        out[f"recall@{k}_lo"], out[f"recall@{k}_hi"] = bootstrap_interval(np.asarray(per_dst_recall[k]), seed)
     out["auprc_1to1_sampled"] = _sampled_auprc(cand_scores, labels, seed)
     out["n_pos"] = int(labels.sum())
     out["n_candidates"] = int(candidates.sum())
     out["prevalence"] = float(labels.mean()) if labels.size else float("nan")
     return out
+
+
+def bootstrap_interval(per_unit: np.ndarray, seed: int = 0, n_boot: int = 1000) -> tuple[float, float]:
+    """95% percentile interval of the mean of ``per_unit`` (one value per disease), units drawn with replacement."""
+    if per_unit.size == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = per_unit[rng.integers(0, per_unit.size, (n_boot, per_unit.size))].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def evaluate_candidates(

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from pmkg.gnn.evaluate import MODEL_ORDER, SplitRun
 
-TABLE_METRICS = ("auroc", "auprc", "mrr", "hits@1", "hits@3", "hits@10", "recall@10", "recall@50", "recall@100",
-                 "auprc_1to1_sampled")
+TABLE_METRICS = ("auroc", "auprc", "mrr", "mrr_macro", "hits@1", "hits@3", "hits@10", "recall@10", "recall@50",
+                 "recall@100", "auprc_1to1_sampled")
 LABELS = {"auprc_1to1_sampled": "AUPRC 1:1 sampled (TxGNN)", "recall@100": "Recall@100"}
 
 
@@ -47,6 +47,27 @@ def summary(runs: Sequence[SplitRun]) -> dict[str, dict[str, dict[str, tuple[flo
                 k: (float(np.nanmean(v)), float(statistics.stdev(v)) if len(v) > 1 else 0.0, len(v))
                 for k, v in metrics.items()  # type: ignore[union-attr]
             }
+    return out
+
+
+def paired_comparison(
+    runs: Sequence[SplitRun], model: str = "gnn", versus: str = "dwpc", metric: str = "mrr"
+) -> dict[str, dict[str, float]]:
+    """Per group: ``model − versus`` on ``metric`` over the runs where both ran (same split, same seed), with a
+    two-sided Wilcoxon signed-rank p-value (exact for few runs) and the share of runs ``model`` wins."""
+    from scipy.stats import wilcoxon
+
+    pairs: dict[str, list[tuple[float, float]]] = {}
+    for run in runs:
+        by_model = {r["model"]: r for r in run.rows}
+        if model in by_model and versus in by_model:
+            pairs.setdefault(run.spec.group, []).append((by_model[model][metric], by_model[versus][metric]))
+    out = {}
+    for group, values in pairs.items():
+        diff = np.array([a - b for a, b in values])
+        p = float(wilcoxon(diff).pvalue) if diff.size >= 2 and np.any(diff != 0) else float("nan")
+        out[group] = {"runs": int(diff.size), "mean_difference": float(diff.mean()),
+                      "wins": float(np.mean(diff > 0)), "p_wilcoxon": p}
     return out
 
 

@@ -128,7 +128,13 @@ def kfold_split(edges: np.ndarray, folds: int, fold: int, val_frac: float, seed:
 def disease_set_split(
     edges: np.ndarray, test_dst: np.ndarray, val_frac: float, seed: int, scheme: str = "disease_set"
 ) -> EdgeSplit:
-    """Hold out every target edge of ``test_dst``; ``val_frac`` of the other labelled destinations go to val."""
+    """Hold out every target edge of ``test_dst`` (e.g. one disease area, or one fold of diseases).
+
+    For a disease area (``scheme="disease_set"``) validation diseases come from inside the set, so early stopping asks the test's question (a disease of this
+    area with no known drug): ``val_frac`` of the set's labelled diseases, at least one, go to val and the rest to
+    test. A set with a single labelled disease cannot spare one; its validation diseases are then drawn from
+    outside it, as the only option left. A disease fold draws them from the other folds.
+    """
     edges = _check(edges, val_frac, 0.0)
     dst = np.unique(edges[1])
     test_dst = np.intersect1d(np.asarray(test_dst, dtype=np.int64), dst)
@@ -137,8 +143,13 @@ def disease_set_split(
     rest = np.setdiff1d(dst, test_dst)
     if rest.size < 2:
         raise ValueError("holding out these diseases leaves fewer than 2 labelled diseases to train on")
-    val_dst = np.sort(np.random.default_rng(seed).choice(rest, min(_count(rest.size, val_frac), rest.size - 1),
-                                                         replace=False))
+    rng = np.random.default_rng(seed)
+    if scheme == "disease_set" and test_dst.size >= 2 and val_frac > 0:
+        val_dst = np.sort(rng.choice(test_dst, min(max(1, _count(test_dst.size, val_frac)), test_dst.size - 1),
+                                     replace=False))
+        test_dst = np.setdiff1d(test_dst, val_dst)
+    else:
+        val_dst = np.sort(rng.choice(rest, min(_count(rest.size, val_frac), rest.size - 1), replace=False))
     in_test, in_val = np.isin(edges[1], test_dst), np.isin(edges[1], val_dst)
     return EdgeSplit(
         train=edges[:, ~(in_test | in_val)], val=edges[:, in_val], test=edges[:, in_test],

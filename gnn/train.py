@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
@@ -83,6 +84,9 @@ class TrainConfig:
         spectral_dim: spectral identity features of drugs and diseases (:mod:`pmkg.gnn.features`); 0 = none.
         similarity_k: kNN ``SIMILAR_PROFILE`` edges per drug/disease from those features; 0 = none.
     Decoder:
+        exclude_relations: relationship types the model never reads (message passing, spectral features, kNN
+            edges, path counts). Therapeutic-use class memberships restate indications (label proxies); the
+            docs' "Model and evaluation" page gives the ablation behind the default.
         paths: metapaths of the hybrid decoder's path term (:mod:`pmkg.gnn.path_features`); ``()`` = pure GNN.
             All of them was chosen over the target-step ones only on validation MRR (full graph, random fold 0
             and disease-holdout folds 0-4).
@@ -108,6 +112,8 @@ class TrainConfig:
         split_seed: the partition's seed (``None``: ``seed``).
         holdout_drop_pair_edges: under a disease holdout, also remove the held-out diseases' other drug edges
             (e.g. ``PALLIATES``) from message passing.
+        crossfit_negatives: with ``folds``, never draw as a negative a pair whose hashed fold is ``fold``: those
+            pairs are the ones this fold model scores out of fold (:mod:`pmkg.gnn.crossfit`).
     """
 
     epochs: int = 150
@@ -137,11 +143,13 @@ class TrainConfig:
     fold: int = 0
     split_seed: int | None = None
     holdout_drop_pair_edges: bool = True
+    crossfit_negatives: bool = False
     patience: int = 20
     threads: int = 1
     paths: tuple[str, ...] = DEFAULT_PATHS
     path_hidden: int = 32
     hide_unit: HideUnit = "auto"
+    exclude_relations: tuple[str, ...] = ("IN_THERAPEUTIC_CLASS",)
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -159,6 +167,7 @@ class TrainConfig:
                 f"TrainConfig.folds must be 0 or >= 2 with 0 <= fold < folds; got folds={self.folds}, fold={self.fold}"
             )
         self.paths = tuple(self.paths)
+        self.exclude_relations = tuple(self.exclude_relations)
 
     def model_kwargs(self) -> dict[str, Any]:
         return {
@@ -220,10 +229,12 @@ def sample_negatives(
     exclude_codes: np.ndarray,
     dst_pool: np.ndarray | None = None,
     src_pool: np.ndarray | None = None,
+    reject: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """``n`` uniform (src, dst) pairs, shape (2, n), none of whose codes is in ``exclude_codes`` (sorted).
 
-    ``src_pool``/``dst_pool`` restrict the sources/destinations to those indices (default: all). Rejection
+    ``src_pool``/``dst_pool`` restrict the sources/destinations to those indices (default: all); ``reject``
+    marks further pair codes that may not be drawn (it returns a boolean mask of the codes). Rejection
     sampling: positives are a tiny fraction of all pairs, so one or two rounds suffice.
     """
     out = np.empty((2, 0), dtype=np.int64)
@@ -235,6 +246,8 @@ def sample_negatives(
         codes = pair_codes(cand, num_dst)
         pos = np.searchsorted(exclude_codes, codes).clip(max=max(len(exclude_codes) - 1, 0))
         hit = exclude_codes[pos] == codes if len(exclude_codes) else np.zeros(m, dtype=bool)
+        if reject is not None:
+            hit |= reject(codes)
         out = np.concatenate([out, cand[:, ~hit]], axis=1)
     return out[:, :n]
 
@@ -275,6 +288,30 @@ def holdout_drop(
 
 
 _SPECTRAL_CACHE: dict[tuple, tuple[GraphExport, dict[str, np.ndarray]]] = {}
+_INPUT_CACHE: dict[tuple, tuple[GraphExport, GraphExport]] = {}
+
+
+def model_inputs(export: GraphExport, config: TrainConfig) -> GraphExport:
+    """``export`` without the relationship types the model must not read (``config.exclude_relations``).
+
+    The same view (one object per export and exclusion set, so the spectral cache keeps working) for training,
+    for reloading a saved model and for the baselines scored beside it.
+    """
+    excluded = tuple(sorted(config.exclude_relations))
+    if not excluded or not any(key[1] in excluded for key in export.edges):
+        return export
+    key = (id(export), excluded)
+    cached = _INPUT_CACHE.get(key)
+    if cached is not None and cached[0] is export:
+        return cached[1]
+    view = GraphExport(
+        node_ids=export.node_ids,
+        edges={k: v for k, v in export.edges.items() if k[1] not in excluded},
+        node_names=export.node_names,
+    )
+    _INPUT_CACHE.clear()
+    _INPUT_CACHE[key] = (export, view)
+    return view
 
 
 def spectral_for(export: GraphExport, target: EdgeKey, config: TrainConfig) -> dict[str, np.ndarray]:
@@ -330,6 +367,7 @@ def train(
     t_start = time.perf_counter()
     torch.set_num_threads(config.threads)
     seed_everything(config.seed)
+    export = model_inputs(export, config)
     if target not in export.edges:
         raise ValueError(
             f"target {target!r} is not in export.edges (have {sorted(export.edges)}); "
@@ -370,6 +408,12 @@ def train(
         test_paths = featurizer.block(test_cands.src, test_cands.dst)
     hide_diseases = config.hides_diseases()
     train_dst = np.unique(split.train[1])
+    reject_fold = None
+    if config.crossfit_negatives and config.folds:
+        from pmkg.gnn.crossfit import pair_folds
+
+        def reject_fold(codes: np.ndarray) -> np.ndarray:
+            return pair_folds(codes, config.folds, config.seed) == config.fold
 
     history: list[dict[str, float]] = []
     best_sel, best_epoch, best_state, stale = -np.inf, 0, copy.deepcopy(model.state_dict()), 0
@@ -388,7 +432,9 @@ def train(
             sup, inputs = split.train, full_inputs
         # Zero-shot epochs contrast a hidden disease's drugs with other drugs of the hidden diseases only.
         pool = np.unique(sup[1]) if hide_diseases and dst_pool is not None else dst_pool
-        neg = sample_negatives(rng, sup.shape[1] * config.neg_ratio, n_src, n_dst, train_codes, pool, src_pool)
+        neg = sample_negatives(
+            rng, sup.shape[1] * config.neg_ratio, n_src, n_dst, train_codes, pool, src_pool, reject_fold
+        )
         pairs = np.concatenate([sup, neg], axis=1)
         labels = torch.cat([torch.ones(sup.shape[1]), torch.zeros(neg.shape[1])])
         optimizer.zero_grad()

@@ -25,6 +25,9 @@ Upstream format: four headed TSVs.
   prefix follows the class source: MeSH pharmacological actions -> ``MESH:D...``; FDA classes (EPC, MoA, PE,
   Chemical/Ingredient) carry NDF-RT NUIs -> ``NDFRT:N...``, the ids Hetionet's pharmacologic classes use, so both
   sources meet on one node; ChEBI roles keep their ``CHEBI:`` CURIE. ``class_type`` is the upstream ``TYPE``.
+  ``use`` says whether the class states a mechanism/structure or a therapeutic use (:mod:`pmkg.ingest.class_use`);
+  memberships of therapeutic-use classes are ``Drug-IN_THERAPEUTIC_CLASS-PharmacologicClass`` instead, because
+  they restate indications and training leaves them out.
 
 The ``rephetio/`` files (dhimmel/drugcentral) are not read: they were derived from an earlier (2016-03-18) state
 of these same tables, keyed by DrugBank only (drugs without a DrugBank id are missing), and their targets and
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pmkg.ingest.base import IngestResult, SourceInfo, find_file, read_tsv, sha256_of
+from pmkg.ingest.class_use import class_use
 from pmkg.ingest.xrefs import DRUGCENTRAL_ID_TYPES, Resolver
 from pmkg.kg.records import EdgeRecord, NodeRecord
 
@@ -261,11 +265,16 @@ def _emit_classes(path: Path, resolver: Resolver, result: IngestResult) -> None:
             continue
         class_id = raw_id if prefixed else f"{prefix}:{raw_id}"
         name = row["CLASS"].strip() or class_id
-        classes.setdefault(class_id, {"name": name, "class_type": row["TYPE"].strip(), "class_source": class_source})
+        classes.setdefault(
+            class_id,
+            {"name": name, "class_type": row["TYPE"].strip(), "class_source": class_source,
+             "use": class_use(class_source, name)},
+        )
         members.setdefault((drug, class_id), class_source)
     for class_id, props in classes.items():
         result.nodes.append(NodeRecord("PharmacologicClass", class_id, {**props, **prov}))
     for (drug, class_id), class_source in members.items():
+        rel = "IN_THERAPEUTIC_CLASS" if classes[class_id]["use"] == "therapeutic_use" else "IN_CLASS"
         result.edges.append(
-            EdgeRecord("IN_CLASS", "Drug", drug, "PharmacologicClass", class_id, {"evidence": class_source, **prov})
+            EdgeRecord(rel, "Drug", drug, "PharmacologicClass", class_id, {"evidence": class_source, **prov})
         )

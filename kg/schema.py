@@ -93,7 +93,12 @@ RELATIONSHIPS: dict[str, RelSpec] = {
         _rel("TARGETS", "Drug binds or acts on a gene product", ("Drug", "Gene")),
         _rel("CAUSES_SIDE_EFFECT", "Drug causes a side effect", ("Drug", "SideEffect")),
         _rel("RESEMBLES", "Chemical or clinical similarity", ("Drug", "Drug"), ("Disease", "Disease")),
-        _rel("IN_CLASS", "Drug belongs to a pharmacologic class", ("Drug", "PharmacologicClass")),
+        _rel("IN_CLASS", "Drug belongs to a mechanism or structure class", ("Drug", "PharmacologicClass")),
+        _rel(
+            "IN_THERAPEUTIC_CLASS",
+            "Drug belongs to a therapeutic-use class (MeSH/ChEBI uses that restate indications)",
+            ("Drug", "PharmacologicClass"),
+        ),
         _rel(
             "UPREGULATES",
             "Perturbation raises a gene's expression",

@@ -140,7 +140,22 @@ def test_pharmacologic_classes_get_prefixes_by_source(result):
     assert pilocarpine.props["evidence"] == "FDA"
     prefixes = {n.id.split(":")[0] for n in result.nodes if n.label == "PharmacologicClass"}
     assert prefixes == {"NDFRT", "MESH", "CHEBI"}
-    assert len([e for e in result.edges if e.type == "IN_CLASS"]) == 60  # every real class row of the fixture
+    memberships = [e for e in result.edges if e.type in ("IN_CLASS", "IN_THERAPEUTIC_CLASS")]
+    assert len(memberships) == 60  # every real class row of the fixture
+
+
+def test_therapeutic_use_classes_get_their_own_relationship(result):
+    """A use class restates indications: it must not reach the model as an ordinary class membership."""
+    chebi = node(result, "CHEBI:35610")
+    assert chebi.props["use"] == "therapeutic_use"
+    assert node(result, "NDFRT:N0000175884").props["use"] == "mechanism"
+    uses = {n.id: n.props["use"] for n in result.nodes if n.label == "PharmacologicClass"}
+    for e in result.edges:
+        if e.type == "IN_THERAPEUTIC_CLASS":
+            assert uses[e.dst] == "therapeutic_use"
+        elif e.type == "IN_CLASS":
+            assert uses[e.dst] == "mechanism"
+    assert any(e.type == "IN_THERAPEUTIC_CLASS" for e in result.edges)
 
 
 def test_every_record_has_provenance_and_every_file_a_checksum(result):

@@ -143,7 +143,14 @@ def write_report(
 ) -> Path:
     """Write ``report.md``, ``per-seed.csv``, ``summary.json`` and the PNGs into ``out_dir``."""
     from pmkg.gnn.data import export_checksum
-    from pmkg.gnn.report import area_flags, markdown_table, plot_all, summary, write_per_seed_csv
+    from pmkg.gnn.report import (
+        area_flags,
+        markdown_table,
+        paired_comparison,
+        plot_all,
+        summary,
+        write_per_seed_csv,
+    )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_per_seed_csv(runs, out_dir / "per-seed.csv")
@@ -177,12 +184,14 @@ def write_report(
         "under a disease holdout every PALLIATES edge of a held-out disease goes too.",
         *_split_lines(runs, meta),
         "- Metrics over every candidate pair that is not a training/validation positive (no sampled "
-        "negatives): AUROC, AUPRC; MRR and Hits@k filtered per test edge; Recall@k per disease, averaged. "
+        "negatives): AUROC, AUPRC; MRR and Hits@k filtered per test edge (micro), `mrr_macro` averaged per "
+        "disease first; Recall@k per disease over min(k, positives), averaged. Seeds vary the partition as well "
+        "as the initialisation. "
         "Under a disease holdout only the held-out diseases' columns are ranked. "
         "\"AUPRC 1:1 sampled\" is TxGNN's number (test positives vs as many random candidate negatives), "
         "reported only for comparison with that paper.",
         "- GNN probability: Platt and isotonic calibration fitted on the validation fold's candidates at "
-        "their real prevalence; Brier score on the test candidates.",
+        "their real prevalence (test positives excluded from the fit); Brier score on the test candidates.",
         "",
     ]
     order = [g for g in ("random", "disease_holdout") if g in stats] + sorted(g for g in stats if g.startswith("area:"))
@@ -192,11 +201,18 @@ def write_report(
         lines += [
             f"## {group} ({n} runs; test positives per run: {', '.join(str(int(r['n_pos'])) for r in n_pos)})",
             "",
-            markdown_table(stats[group], ("auroc", "auprc", "mrr", "hits@1", "hits@3", "hits@10")),
+            markdown_table(stats[group], ("auroc", "auprc", "mrr", "mrr_macro", "hits@1", "hits@3", "hits@10")),
             "",
             markdown_table(stats[group], ("recall@10", "recall@50", "recall@100", "auprc_1to1_sampled")),
             "",
         ]
+    paired = paired_comparison(runs)
+    if paired:
+        lines += ["## GNN against DWPC, paired by run (same split, same seed)", "",
+                  "| split | runs | mean MRR difference | GNN wins | Wilcoxon p (two-sided) |", "|---|---|---|---|---|"]
+        lines += [f"| {g} | {c['runs']} | {c['mean_difference']:+.4f} | {c['wins']:.0%} | {c['p_wilcoxon']:.3g} |"
+                  for g, c in paired.items()]
+        lines.append("")
     flags = area_flags(stats)
     if flags or meta.get("areas_skipped"):
         lines += ["## Disease areas (TxGNN): GNN / GNN without paths / degree prior / DWPC", "",

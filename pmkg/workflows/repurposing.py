@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from pmkg.kg.predictions import PredictedLink, write_predicted_treats
 from pmkg.kg.store import GraphStore
 
 if TYPE_CHECKING:  # torch loads only when a model is trained or scored
+    from pmkg.gnn.crossfit import FoldRun
     from pmkg.gnn.train import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ class TrainOutcome:
     epochs_run: int
     export_seconds: float
     calibration: dict
+    release: bool = False  # a refit on every label (else an experiment on a held-out split)
+    labels_used: int = 0
 
 
 def train_from_graph(
@@ -77,7 +81,9 @@ def train_from_graph(
     cands = result.val_candidates
     shape = (cands.src.size, cands.dst.size)
     positives = pair_mask(cands.restrict(result.split.val)[0], shape)
-    unknown = ~pair_mask(cands.restrict(result.split.train)[0], shape)
+    # Test positives are neither calibration positives nor negatives: the calibrator never sees them.
+    known = np.concatenate([result.split.train, result.split.test], axis=1)
+    unknown = ~pair_mask(cands.restrict(known)[0], shape)
     calibration = fit_calibration(result.val_scores[unknown], positives[unknown], calibration_method)
     (model_dir / "calibration.json").write_text(json.dumps(calibration.to_dict(), indent=2))
     (models_dir / _LATEST).write_text(model_dir.name)
@@ -91,6 +97,70 @@ def train_from_graph(
         export_seconds=export_seconds,
         calibration=calibration.to_dict(),
     )
+
+
+def train_release(
+    store: GraphStore,
+    config: TrainConfig,
+    models_dir: Path = DEFAULT_MODELS_DIR,
+    folds: int = 5,
+    progress: bool = True,
+    calibration_method: str = "platt",
+    on_fold: Callable[[FoldRun], None] | None = None,
+) -> TrainOutcome:
+    """The release model: k-fold cross-fitting (epochs, out-of-fold scores), then a refit on every label.
+
+    See :mod:`pmkg.gnn.crossfit`. The calibrator is fitted on the pooled out-of-fold scores; the saved model is
+    the refit, whose card reports the labels used, the cross-validated metrics and the calibration's provenance.
+    """
+    from pmkg.gnn import TARGET
+    from pmkg.gnn.artifacts import save_model
+    from pmkg.gnn.calibration import brier_score, fit_quantile_calibration, reliability
+    from pmkg.gnn.crossfit import cross_fit, model_block, refit
+
+    t0 = time.perf_counter()
+    export = export_graph(store, progress=progress)
+    export_seconds = time.perf_counter() - t0
+    if TARGET not in export.edges:
+        raise ValueError("the graph has no Drug-TREATS-Disease edges to learn from: run `pmkg ingest` first")
+    evidence = cross_fit(export, config, folds, progress=progress, on_fold=on_fold)
+    result = refit(export, config, evidence.epochs, progress=progress)
+    deployed = model_block(result, evidence.candidates)
+    calibration = fit_quantile_calibration(
+        evidence.quantiles, evidence.labels, deployed, calibration_method,
+        provenance=f"{calibration_method} on {folds}-fold out-of-fold score quantiles (cross-fitted)",
+    )
+    oof_probability = calibration.base.probability(_stretched(evidence.quantiles))
+    labels = evidence.labels.ravel()
+    calibration_summary = {
+        "method": "quantile", "base_method": calibration_method, "folds": folds,
+        "n_positive": int(labels.sum()), "n_pairs": int(labels.size), "prevalence": float(labels.mean()),
+        "brier": brier_score(oof_probability.ravel(), labels),
+        "brier_constant": brier_score(np.full(labels.size, labels.mean()), labels),
+        "reliability": {k: np.asarray(v).tolist() for k, v in reliability(oof_probability.ravel(), labels).items()},
+    }
+    model_dir = save_model(result, models_dir, crossfit=evidence, calibration=calibration_summary)
+    (model_dir / "calibration.json").write_text(json.dumps(calibration.to_dict(), indent=2))
+    (models_dir / _LATEST).write_text(model_dir.name)
+    version = json.loads((model_dir / "config.json").read_text())["model_version"]
+    summary = evidence.metric_summary()
+    return TrainOutcome(
+        model_dir=model_dir,
+        model_version=version,
+        metrics={model: {k: v[0] for k, v in values.items()} for model, values in summary.items()},
+        seconds_per_epoch=result.seconds_per_epoch,
+        epochs_run=len(result.history),
+        export_seconds=export_seconds,
+        calibration=calibration_summary,
+        release=True,
+        labels_used=int(result.split.train.shape[1]),
+    )
+
+
+def _stretched(quantiles: np.ndarray) -> np.ndarray:
+    from pmkg.gnn.calibration import tail_stretch
+
+    return tail_stretch(quantiles)
 
 
 @dataclass
