@@ -180,3 +180,40 @@ def test_external_validation_scores_model_and_baselines_on_the_same_pairs(store,
     assert (Path(outcome.model_dir) / "external-validation.json").is_file()
     text = (tmp_path / "ext" / "report.md").read_text()
     assert "universe `hetionet`" in text and "degree-product prior" in text
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+
+def test_cli_trains_a_release_model_and_validates_it_externally(graph_uri, ingest_outcomes, tmp_path):
+    from typer.testing import CliRunner
+
+    from pmkg.cli import app
+
+    runner = CliRunner()
+    models = tmp_path / "models"
+    trained = runner.invoke(app, ["train", "-g", graph_uri, "--folds", "2", "--epochs", "3", "--models-dir",
+                                  str(models), "--quiet"])
+    assert trained.exit_code == 0, trained.output
+    assert "labels used: 306 of 306" in trained.output and "release model" in trained.output
+    checked = runner.invoke(app, ["evaluate", "-g", graph_uri, "--external", str(SIDER_FIXTURE), "--data-dir",
+                                  str(FIXTURES), "--models-dir", str(models), "--bootstrap", "50", "--out",
+                                  str(tmp_path / "ext"), "--quiet"])
+    assert checked.exit_code == 0, checked.output
+    assert "degree-product prior" in checked.output and (tmp_path / "ext" / "roc.png").is_file()
+    bad = runner.invoke(app, ["evaluate", "-g", graph_uri, "--external", str(tmp_path / "nope.tsv"),
+                              "--models-dir", str(models), "--quiet"])
+    assert bad.exit_code == 2 and "nope.tsv: no such indication list" in bad.output
+
+
+def test_cli_experiment_mode_says_it_is_not_a_release_model(graph_uri, ingest_outcomes, tmp_path):
+    from typer.testing import CliRunner
+
+    from pmkg.cli import app
+
+    result = CliRunner().invoke(app, ["train", "-g", graph_uri, "--split", "random", "--epochs", "2",
+                                      "--models-dir", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "NOT a release model" in result.output
+    wrong = CliRunner().invoke(app, ["train", "-g", graph_uri, "--split", "temporal", "--quiet"])
+    assert wrong.exit_code == 2 and "random, disease_holdout, disease_set, none" in wrong.output

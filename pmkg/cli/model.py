@@ -34,6 +34,7 @@ DEFAULT_MODELS_DIR = Path("pmkg-data/models")
 SPLIT_GROUPS = "random,disease_holdout,areas"
 ALL_BASELINES = "gnn_no_paths,degree_prior,dwpc,transe,distmult,rotate"
 DEMO_DISEASES = ("DOID:1612", "DOID:10652", "DOID:9352", "DOID:14330")
+DEMO_FOLDS = 3
 DEMO_COLUMNS = ("rank", "drug_id", "drug_name", "probability", "known_status")  # fits 80 columns
 
 
@@ -54,39 +55,81 @@ def _metrics_rows(metrics: dict[str, dict[str, float]]) -> list[dict]:
 def _train_config(epochs: int | None, seed: int, split: str, threads: int) -> TrainConfig:
     from pmkg.gnn.train import TrainConfig
 
-    config = TrainConfig(seed=seed, split=split, threads=threads)
+    try:
+        config = TrainConfig(seed=seed, split=split, threads=threads)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
     if epochs is not None:
         config.epochs = epochs
     return config
 
 
+def _fold_line(run) -> None:
+    m, p = run.metrics["gnn"], run.metrics["degree_prior"]
+    typer.echo(
+        f"      fold {run.fold}: best epoch {run.best_epoch} of {run.epochs_run}; AUROC {m['auroc']:.3f} "
+        f"(prior {p['auroc']:.3f}), MRR {m['mrr']:.3f} (prior {p['mrr']:.3f}); {run.seconds:.0f} s",
+        err=True,
+    )
+
+
 def train(
-    epochs: Annotated[int | None, typer.Option(min=1, help="Maximum epochs (early stopping on val AUROC).")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Maximum epochs per fold model (early stopping).")] = None,
     seed: int = 0,
-    split: Annotated[str, typer.Option(help="random | disease_holdout")] = "random",
+    split: Annotated[
+        str | None,
+        typer.Option(
+            help="Experiment mode: train on one held-out split (random | disease_holdout) and report its test "
+            "metrics. Not a release model. Default: the release model (cross-fitting, then a refit on every label)."
+        ),
+    ] = None,
+    folds: Annotated[int, typer.Option(min=2, max=10, help="Fold models of the release model's cross-fitting.")] = 5,
     threads: Annotated[
         int, typer.Option(min=1, help="torch threads; 1 is robust when the graph server shares the cores")
     ] = 1,
-    calibration: Annotated[str, typer.Option(help="platt | isotonic, fitted on the validation fold")] = "platt",
+    calibration: Annotated[
+        str, typer.Option(help="platt | isotonic, fitted on out-of-fold scores (release) or the validation fold")
+    ] = "platt",
     models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Export the graph, train the GNN on Drug-TREATS-Disease, evaluate against the degree prior, save the model."""
-    from pmkg.workflows.repurposing import train_from_graph
+    """Train the Drug-TREATS-Disease model and save it as a versioned model directory.
+
+    By default this makes the release model: FOLDS fold models choose the epoch count and score every candidate
+    pair out of fold (for calibration and cross-validated metrics), then one model is refit on every TREATS label
+    with nothing held out. That model is what `pmkg predict`, the graph and the service use.
+    """
+    from pmkg.workflows.repurposing import train_from_graph, train_release
 
     setup_logging(quiet)
+    config = _train_config(epochs, seed, split or "random", threads)
     with open_store(graph) as store:
         require_ingested(store)
         try:
-            outcome = train_from_graph(
-                store, _train_config(epochs, seed, split, threads), models_dir, not quiet, calibration
-            )
+            if split is None:
+                typer.echo(f"release model: {folds} fold models, then a refit on every label", err=True)
+                outcome = train_release(
+                    store, config, models_dir, folds, not quiet, calibration, on_fold=None if quiet else _fold_line
+                )
+            else:
+                outcome = train_from_graph(store, config, models_dir, not quiet, calibration)
         except ValueError as exc:
             raise fail(str(exc)) from exc
+    if outcome.release:
+        title = f"cross-validated metrics ({folds} folds, mean over folds)"
+        typer.echo(render(_metrics_rows(outcome.metrics), "table", title=title))
+        typer.echo(
+            f"release model {outcome.model_version} -> {outcome.model_dir}\n"
+            f"labels used: {outcome.labels_used:,} of {outcome.labels_used:,}; refit {outcome.epochs_run} epochs at "
+            f"{outcome.seconds_per_epoch:.2f} s/epoch; export {outcome.export_seconds:.1f} s; out-of-fold Brier "
+            f"{outcome.calibration['brier']:.5f} (constant {outcome.calibration['brier_constant']:.5f})"
+        )
+        return
     typer.echo(render(_metrics_rows(outcome.metrics), "table", title=f"held-out test edges ({split} split)"))
     typer.echo(
-        f"model {outcome.model_version} -> {outcome.model_dir}\n"
+        f"experiment model {outcome.model_version} -> {outcome.model_dir} (NOT a release model: it never saw its "
+        f"validation and test labels; run `pmkg train` without --split for the release model)\n"
         f"{outcome.epochs_run} epochs at {outcome.seconds_per_epoch:.2f} s/epoch; "
         f"export {outcome.export_seconds:.1f} s; "
         f"validation Brier {outcome.calibration['brier']:.5f}"
@@ -147,10 +190,30 @@ def evaluate(
     epochs: Annotated[int | None, typer.Option(min=1, help="Maximum GNN epochs (early stopping).")] = None,
     threads: Annotated[int, typer.Option(min=1, help="torch threads")] = 1,
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("pmkg-data/evaluation"),
+    external: Annotated[
+        Path | None,
+        typer.Option(
+            help="Score a trained model against this indication list (TSV: drug_id, disease_id; or SIDER's "
+            "indications.tsv) instead of running the internal protocol. Never ingested."
+        ),
+    ] = None,
+    universe: Annotated[
+        str, typer.Option(help="With --external: hetionet (Rephetio's 1,552 x 137) | indicated | all")
+    ] = "hetionet",
+    model: Annotated[Path | None, typer.Option(help="With --external: model directory (default: latest).")] = None,
+    models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
+    bootstrap: Annotated[int, typer.Option(min=10, max=10_000, help="With --external: bootstrap draws.")] = 1000,
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Evaluate the GNN against every baseline on every split; write report.md, plots and the per-seed CSV."""
+    """Evaluate the GNN against every baseline on every split; write report.md, plots and the per-seed CSV.
+
+    With --external FILE: score a trained model, the degree prior and DWPC on every pair of --universe (minus the
+    model's training pairs) and measure how the list's indications rank (AUROC, AUPRC, Recall@k, bootstrap CIs).
+    """
+    if external is not None:
+        _evaluate_external(external, universe, model, models_dir, data_dir, bootstrap, out, graph, quiet)
+        return
     from pmkg.gnn import TARGET
     from pmkg.gnn.evaluate import BASELINES
     from pmkg.kg.export import export_graph
@@ -217,6 +280,31 @@ def evaluate(
     typer.echo(f"report: {path}; per-seed metrics: {out / 'per-seed.csv'}")
 
 
+def _evaluate_external(
+    path: Path, universe: str, model: Path | None, models_dir: Path, data_dir: Path | None, n_boot: int, out: Path,
+    graph: str | None, quiet: bool,
+) -> None:
+    from pmkg.workflows.external import UNIVERSES, ExternalListError, evaluate_external, render_markdown
+    from pmkg.workflows.repurposing import latest_model
+
+    setup_logging(quiet)
+    if universe not in UNIVERSES:
+        raise fail(f"--universe must be one of {', '.join(UNIVERSES)}; got {universe!r}")
+    if data_dir is None:
+        typer.echo("note: without --data-dir only ids in the graph's own prefixes resolve (UMLS/MeSH need the "
+                   "Disease Ontology and MONDO tables of the ingest's data folder)", err=True)
+    with open_store(graph) as store:
+        require_ingested(store)
+        try:
+            model_dir = model or latest_model(models_dir)
+            report = evaluate_external(store, model_dir, path, universe, data_dir=data_dir,  # type: ignore[arg-type]
+                                       n_boot=n_boot, out_dir=out, progress=not quiet)
+        except (ExternalListError, ValueError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from exc
+    typer.echo(render_markdown(report))
+    typer.echo(f"report: {out / 'report.md'}; ROC: {out / 'roc.png'}; also in {model_dir}/external-validation.json")
+
+
 def demo(
     epochs: Annotated[int | None, typer.Option(min=1)] = None,
     top: Annotated[int, typer.Option(min=1, max=100)] = 10,
@@ -230,7 +318,7 @@ def demo(
     from pmkg.workflows.ingest import ingest_sources
     from pmkg.workflows.ingest_report import write_reports
     from pmkg.workflows.repurposing import predict_repurposing as run_prediction
-    from pmkg.workflows.repurposing import train_from_graph
+    from pmkg.workflows.repurposing import train_release
 
     setup_logging(quiet)
     with open_store(graph) as store:
@@ -241,9 +329,12 @@ def demo(
             typer.echo(f"      {o.name}: {o.nodes:,} nodes, {o.edges:,} edges, {o.seconds:.1f} s")
         if not all(o.ok for o in outcomes):
             raise fail("ingest failed; see the errors above")
-        typer.echo("[2/4] training the heterogeneous GNN (random split; test edges never in message passing)")
-        trained = train_from_graph(store, _train_config(epochs, 0, "random", 1), workdir / "models", not quiet)
-        typer.echo(render(_metrics_rows(trained.metrics), "table", title="held-out treats edges vs all candidates"))
+        typer.echo(f"[2/4] training the release model: {DEMO_FOLDS} fold models (held-out edges never in message "
+                   "passing), then a refit on every label")
+        trained = train_release(store, _train_config(epochs, 0, "random", 1), workdir / "models", DEMO_FOLDS,
+                                not quiet, on_fold=None if quiet else _fold_line)
+        typer.echo(render(_metrics_rows(trained.metrics), "table",
+                          title=f"cross-validated: held-out treats edges vs all candidates ({DEMO_FOLDS} folds)"))
         typer.echo("[3/4] scoring every candidate drug x disease pair and writing the top candidates back to the graph")
         tsv = workdir / "predictions.tsv"
         predicted = run_prediction(store, trained.model_dir, 50, tsv, True, not quiet)
