@@ -130,10 +130,11 @@ def disease_set_split(
 ) -> EdgeSplit:
     """Hold out every target edge of ``test_dst`` (e.g. one disease area, or one fold of diseases).
 
-    For a disease area (``scheme="disease_set"``) validation diseases come from inside the set, so early stopping asks the test's question (a disease of this
-    area with no known drug): ``val_frac`` of the set's labelled diseases, at least one, go to val and the rest to
-    test. A set with a single labelled disease cannot spare one; its validation diseases are then drawn from
-    outside it, as the only option left. A disease fold draws them from the other folds.
+    For a disease area (``scheme="disease_set"``) validation diseases come from inside the set, so early
+    stopping asks the test's question (a disease of this area with no known drug): ``val_frac`` of the set's
+    labelled diseases, at least one, go to val and the rest to test. A set with a single labelled disease cannot
+    spare one; its validation diseases are then drawn from outside it, as the only option left. A disease fold
+    draws them from the other folds.
     """
     edges = _check(edges, val_frac, 0.0)
     dst = np.unique(edges[1])

@@ -1,7 +1,6 @@
 """The rule that separates mechanism classes from therapeutic-use classes (label proxies)."""
 
 import pytest
-
 from pmkg.ingest.class_use import class_use
 
 CASES = [

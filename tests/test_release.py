@@ -8,8 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.metrics import roc_auc_score
-
 from pmkg.gnn import TARGET
 from pmkg.gnn.calibration import QuantileCalibration, calibration_from_dict, fit_quantile_calibration
 from pmkg.gnn.crossfit import block_quantiles, cross_fit, pair_folds
@@ -17,6 +15,8 @@ from pmkg.gnn.data import pair_codes
 from pmkg.gnn.external import external_metrics, recall_at_k
 from pmkg.gnn.train import TrainConfig, sample_negatives
 from pmkg.kg.export import export_graph
+from sklearn.metrics import roc_auc_score
+
 from pmkg.workflows.external import ExternalListError, evaluate_external, read_indication_list
 from pmkg.workflows.repurposing import latest_model, predict_repurposing, train_release
 from tests.conftest import FIXTURES
@@ -70,7 +70,7 @@ def test_every_pair_is_scored_out_of_fold(export):
     cands = evidence.candidates
     positives, _ = cands.restrict(export.edges[TARGET])
     assert evidence.labels.sum() == positives.shape[1] == export.edges[TARGET].shape[1]
-    assert np.isfinite(evidence.scores).all() and (0 <= evidence.quantiles).all() and (evidence.quantiles <= 1).all()
+    assert np.isfinite(evidence.scores).all() and (evidence.quantiles >= 0).all() and (evidence.quantiles <= 1).all()
     # Each fold scored a share of the pairs, positives by the fold that held them out.
     assert set(np.unique(evidence.pair_fold)) == {0, 1}
     summary = evidence.metric_summary()
@@ -118,7 +118,7 @@ def test_release_model_predicts_with_calibrated_probabilities(store, release, tm
     assert predicted.model_version == outcome.model_version and predicted.written_to_graph > 0
     rows = [line.split("\t") for line in tsv.read_text().splitlines()[1:]]
     probabilities = np.array([float(r[3]) for r in rows])
-    assert ((0 <= probabilities) & (probabilities <= 1)).all() and probabilities.std() > 0
+    assert ((probabilities >= 0) & (probabilities <= 1)).all() and probabilities.std() > 0
 
 
 # --------------------------------------------------------------------------------------------- external checks
