@@ -9,8 +9,10 @@ the 0/1 indicator of its neighbours, weighted by ``log(N / df)`` (rare neighbour
 L2-normalised, then projected on the top ``dim`` right singular vectors (scikit-learn's seeded randomized
 SVD, so the features are deterministic).
 
-Relations *between* the excluded labels (the target's two labels: TREATS, PALLIATES, any Drug–Disease
-edge) never enter, so these features cannot carry a held-out indication and are the same for every split.
+Relations *between* the target's two labels (TREATS, PALLIATES, any Drug–Disease edge) never enter, so these
+features cannot carry a held-out indication and are the same for every split. Relations within one of them
+(a disease's ``IS_A`` parents and ``RESEMBLES`` neighbours, a drug's ``RESEMBLES`` neighbours) enter when
+``within_label`` is set: they say what a disease is, and none of them is an indication.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ EdgeKey = tuple[str, str, str]
 
 
 def neighbourhood_profile(
-    edges: Mapping[EdgeKey, np.ndarray], num_nodes: Mapping[str, int], label: str, exclude: set[str]
+    edges: Mapping[EdgeKey, np.ndarray], num_nodes: Mapping[str, int], label: str, exclude: set[str],
+    within_label: bool = False,
 ) -> sp.csr_matrix:
     """``(N_label, sum of neighbour counts)`` tf-idf-weighted, row-normalised neighbour indicator matrix."""
     blocks = []
     for (a, rel, b), e in sorted(edges.items()):
-        if {a, b} <= exclude or not e.size:
+        between = {a, b} <= exclude and not (within_label and a == b)
+        if between or not e.size:
             continue
         for side, other in ((0, b), (1, a)):
             if (a, b)[side] != label:
@@ -53,10 +57,10 @@ def neighbourhood_profile(
 
 def spectral_features(
     edges: Mapping[EdgeKey, np.ndarray], num_nodes: Mapping[str, int], label: str, exclude: set[str], dim: int,
-    seed: int = 0,
+    seed: int = 0, within_label: bool = False,
 ) -> np.ndarray:
     """float32 ``(N_label, dim)``: the neighbourhood profile projected on its top ``dim`` singular vectors."""
-    profile = neighbourhood_profile(edges, num_nodes, label, exclude)
+    profile = neighbourhood_profile(edges, num_nodes, label, exclude, within_label)
     k = min(dim, max(0, min(profile.shape) - 1))
     out = np.zeros((num_nodes[label], dim), dtype=np.float32)
     if k == 0:
@@ -69,12 +73,13 @@ def spectral_features(
 
 
 def target_spectral(export_edges: Mapping[EdgeKey, np.ndarray], num_nodes: Mapping[str, int], target: EdgeKey,
-                    dim: int, seed: int = 0) -> dict[str, np.ndarray]:
+                    dim: int, seed: int = 0, within_label: bool = False) -> dict[str, np.ndarray]:
     """Spectral features of the target's two labels (none when ``dim`` is 0); see the module docstring."""
     if dim <= 0:
         return {}
     exclude = {target[0], target[2]}
-    return {label: spectral_features(export_edges, num_nodes, label, exclude, dim, seed) for label in sorted(exclude)}
+    return {label: spectral_features(export_edges, num_nodes, label, exclude, dim, seed, within_label)
+            for label in sorted(exclude)}
 
 
 SIMILAR = "SIMILAR_PROFILE"

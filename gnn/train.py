@@ -82,6 +82,8 @@ class TrainConfig:
         sparse: CSR adjacency instead of ``edge_index`` for ``"sage"``/``"graph"``.
         prune: drop node and edge types that cannot reach the target within ``num_layers`` hops.
         spectral_dim: spectral identity features of drugs and diseases (:mod:`pmkg.gnn.features`); 0 = none.
+        spectral_within_label: also read Disease–Disease (``IS_A``, ``RESEMBLES``) and Drug–Drug edges into those
+            features (never a Drug–Disease edge).
         similarity_k: kNN ``SIMILAR_PROFILE`` edges per drug/disease from those features; 0 = none.
     Decoder:
         exclude_relations: relationship types the model never reads (message passing, spectral features, kNN
@@ -128,6 +130,7 @@ class TrainConfig:
     sparse: bool = False
     prune: bool = True
     spectral_dim: int = 128
+    spectral_within_label: bool = False
     similarity_k: int = 10
     lr: float = 0.01
     weight_decay: float = 0.0
@@ -317,12 +320,14 @@ def model_inputs(export: GraphExport, config: TrainConfig) -> GraphExport:
 def spectral_for(export: GraphExport, target: EdgeKey, config: TrainConfig) -> dict[str, np.ndarray]:
     """The run's spectral node features; they never read an edge between the target's labels, so they are the
     same for every split of one export and are computed once per export (the last one is kept)."""
-    key = (id(export), tuple(target), config.spectral_dim)
+    key = (id(export), tuple(target), config.spectral_dim, config.spectral_within_label)
     cached = _SPECTRAL_CACHE.get(key)
     if cached is not None and cached[0] is export:
         return cached[1]
     num_nodes = {label: export.num_nodes(label) for label in export.node_ids}
-    features = target_spectral(export.edges, num_nodes, target, config.spectral_dim)
+    features = target_spectral(
+        export.edges, num_nodes, target, config.spectral_dim, within_label=config.spectral_within_label
+    )
     _SPECTRAL_CACHE.clear()
     _SPECTRAL_CACHE[key] = (export, features)
     return features

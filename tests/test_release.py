@@ -217,3 +217,14 @@ def test_cli_experiment_mode_says_it_is_not_a_release_model(graph_uri, ingest_ou
     assert "NOT a release model" in result.output
     wrong = CliRunner().invoke(app, ["train", "-g", graph_uri, "--split", "temporal", "--quiet"])
     assert wrong.exit_code == 2 and "random, disease_holdout, disease_set, none" in wrong.output
+
+
+def test_disease_features_can_read_ontology_parents_but_never_an_indication(export):
+    from pmkg.gnn.features import neighbourhood_profile
+
+    num_nodes = {label: export.num_nodes(label) for label in export.node_ids}
+    without = neighbourhood_profile(export.edges, num_nodes, "Disease", {"Drug", "Disease"})
+    within = neighbourhood_profile(export.edges, num_nodes, "Disease", {"Drug", "Disease"}, within_label=True)
+    assert within.shape[1] > without.shape[1]  # IS_A parents and RESEMBLES neighbours are in
+    drugs_only = {k: v for k, v in export.edges.items() if {k[0], k[2]} == {"Drug", "Disease"}}
+    assert neighbourhood_profile(drugs_only, num_nodes, "Disease", {"Drug", "Disease"}, within_label=True).shape[1] == 0
