@@ -26,7 +26,7 @@ and, per metapath, a ``scipy.sparse`` ``(R, C)`` matrix of raw DWPC values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,14 +73,36 @@ class PathBlock:
 
     def support(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(i, j, x)``: the block positions where some metapath is non-zero and their ``(S, M)`` values."""
-        n_cols = max(self.cols.size, 1)
-        coos = [m.tocoo() for m in self.mats]
-        codes = [c.row.astype(np.int64) * n_cols + c.col for c in coos]
-        union = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
-        x = np.zeros((union.size, len(self.mats)), dtype=np.float32)
-        for k, (coo, code) in enumerate(zip(coos, codes, strict=True)):
-            x[np.searchsorted(union, code), k] = coo.data
-        return union // n_cols, union % n_cols, x
+        i, j, pair, k, value = self.support_entries()
+        x = np.zeros((i.size, len(self.mats)), dtype=np.float32)
+        x[pair, k] = value
+        return i, j, x
+
+    def support_entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The support as ``(i, j)`` (S,) block positions in row-major order, and its stored values as
+        ``(pair, k, value)`` (V,): index into ``i``/``j``, metapath, float32 DWPC; sorted by ``pair``.
+
+        One sort of the ``V`` stored values (``pair * M + k`` keys), no dense ``(S, M)`` array.
+        """
+        n_cols, n_paths = max(self.cols.size, 1), max(len(self.mats), 1)
+        keys, values = [], []
+        for k, mat in enumerate(self.mats):
+            coo = mat.tocoo()
+            keys.append((coo.row.astype(np.int64) * n_cols + coo.col) * n_paths + k)
+            values.append(coo.data.astype(np.float32, copy=False))
+        if not keys:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty, empty, np.zeros(0, dtype=np.float32)
+        key = np.concatenate(keys)
+        order = np.argsort(key)  # keys are distinct: one value per (pair, metapath)
+        key, value = key[order], np.concatenate(values)[order]
+        code, k = np.divmod(key, n_paths)
+        new = np.empty(code.size, dtype=bool)
+        new[:1] = True
+        np.not_equal(code[1:], code[:-1], out=new[1:])
+        pair = np.cumsum(new) - 1
+        i, j = np.divmod(code[new], n_cols)
+        return i, j, pair, k, value
 
     def dense(self) -> np.ndarray:
         """float32 ``(R, C, M)`` (tests and small blocks only)."""
@@ -130,10 +152,7 @@ class PathFeaturizer:
         ``target_edges`` (2, T) are the target edges the paths may use (default: the graph's own).
         """
         rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-        edges = self.target_edges if target_edges is None else np.asarray(target_edges)
-        src, _, dst = self.target
-        t_w = degree_weighted(binary_matrix(edges, (self.num[src], self.num[dst])))
-        t_rev = sp.csr_matrix(t_w.T)
+        t_w, t_rev = self._target_matrices(target_edges)
         mats = []
         for name in self.names:
             if name in STATIC_PATHS:
@@ -148,6 +167,67 @@ class PathFeaturizer:
             chain[-1] = chain[-1][:, cols]
             mats.append(_product_from_target(chain, self._target_positions(name)))
         return PathBlock(rows, cols, [sp.csr_matrix(m, dtype=np.float32) for m in mats])
+
+    def blocks(
+        self, rows: np.ndarray, cols: np.ndarray, step: int, target_edges: np.ndarray | None = None
+    ) -> Iterator[tuple[int, PathBlock]]:
+        """``(start, block(rows, cols[start:start + step]))`` for ``start = 0, step, ...``: the same values as
+        :meth:`block` (the same products in the same order), with everything that does not depend on the
+        columns done once: the row selection, every product of the chain before its last step, the static
+        metapaths' matrices. Memory holds one block's path counts at a time.
+        """
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        step = max(1, int(step))
+        t_w, t_rev = self._target_matrices(target_edges)
+        plans = [self._column_plan(name, rows, cols, t_w, t_rev) for name in self.names]
+        for start in range(0, cols.size, step):
+            stop = min(start + step, cols.size)
+            mats = [plan(start, stop) for plan in plans]
+            yield start, PathBlock(rows, cols[start:stop], [sp.csr_matrix(m, dtype=np.float32) for m in mats])
+
+    def _column_plan(
+        self, name: str, rows: np.ndarray, cols: np.ndarray, t_w: sp.csr_matrix, t_rev: sp.csr_matrix
+    ) -> Callable[[int, int], sp.spmatrix]:
+        """``(start, stop) -> (R, stop - start)`` DWPC of ``name`` for ``rows`` × ``cols[start:stop]``."""
+        if name in STATIC_PATHS:
+            full = self._static_matrix(name)
+            if full is None:
+                return lambda a, b: sp.csr_matrix((rows.size, b - a), dtype=np.float64)
+            sub = sp.csc_matrix(full[rows][:, cols])  # a column range of a CSC matrix is a cheap slice
+            return lambda a, b: sub[:, a:b]
+        chain = self._chain(name, t_w, t_rev)
+        if chain is None:
+            return lambda a, b: sp.csr_matrix((rows.size, b - a), dtype=np.float64)
+        chain[0] = chain[0][rows]
+        chain[-1] = chain[-1][:, cols]
+        start = self._target_positions(name)[0]
+        last = sp.csc_matrix(chain[-1])
+        # _product_from_target multiplies chain[start] @ ... @ chain[-1], then the left steps onto it: all of it
+        # up to chain[-1] is the same for every column block.
+        mid = None
+        if start < len(chain) - 1:
+            mid = chain[start]
+            for mat in chain[start + 1 : -1]:
+                mid = mid @ mat
+            mid = sp.csr_matrix(mid)
+        left = chain[:start]
+
+        def product(a: int, b: int) -> sp.spmatrix:
+            acc = last[:, a:b]
+            if mid is not None:
+                acc = mid @ acc
+            for mat in reversed(left):
+                acc = mat @ acc
+            return acc
+
+        return product
+
+    def _target_matrices(self, target_edges: np.ndarray | None) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The degree-weighted target matrix ``(N_src, N_dst)`` and its transpose."""
+        edges = self.target_edges if target_edges is None else np.asarray(target_edges)
+        src, _, dst = self.target
+        t_w = degree_weighted(binary_matrix(edges, (self.num[src], self.num[dst])))
+        return t_w, sp.csr_matrix(t_w.T)
 
     def _static_matrix(self, name: str) -> sp.csr_matrix | None:
         """The whole ``(N_src, N_dst)`` DWPC matrix of a metapath without a target step (cached)."""
@@ -192,3 +272,16 @@ def _product_from_target(chain: list[sp.csr_matrix], target_at: list[int]) -> sp
     for mat in reversed(chain[:start]):
         acc = mat @ acc
     return sp.csr_matrix(acc)
+
+
+def _support_reference(block: PathBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:meth:`PathBlock.support` as it was (``np.unique`` of the position codes): kept for the scoring bench
+    and the equality tests of the fast path."""
+    n_cols = max(block.cols.size, 1)
+    coos = [m.tocoo() for m in block.mats]
+    codes = [c.row.astype(np.int64) * n_cols + c.col for c in coos]
+    union = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
+    x = np.zeros((union.size, len(block.mats)), dtype=np.float32)
+    for k, (coo, code) in enumerate(zip(coos, codes, strict=True)):
+        x[np.searchsorted(union, code), k] = coo.data
+    return union // n_cols, union % n_cols, x

@@ -30,7 +30,9 @@ class Prediction(NamedTuple):
 
 
 @torch.no_grad()
-def score_all_pairs(result_or_model: TrainResult | LinkPredictor, data: HeteroData | None = None) -> np.ndarray:
+def score_all_pairs(
+    result_or_model: TrainResult | LinkPredictor, data: HeteroData | None = None, *, reference: bool = False
+) -> np.ndarray:
     """Logits for every (src, dst) pair of the target relation (DistMult, plus the path term of a hybrid).
 
     Args:
@@ -38,6 +40,8 @@ def score_all_pairs(result_or_model: TrainResult | LinkPredictor, data: HeteroDa
             is given) or a bare :class:`LinkPredictor` (then ``data`` is required).
         data: the message-passing graph; it must be the graph the model was trained with (val/test edges
             removed), or evaluation leaks.
+        reference: score with the former chunked path term
+            (:meth:`LinkPredictor._score_graph_block_reference`, the same values, slower); for the bench.
 
     Returns:
         float32 array of shape ``(num_src, num_dst)``, e.g. (num_drugs, num_diseases).
@@ -52,21 +56,35 @@ def score_all_pairs(result_or_model: TrainResult | LinkPredictor, data: HeteroDa
     was_training = model.training
     model.eval()
     try:
-        return model.score_all(model.embed(data), data).numpy()
+        h = model.embed(data)
+        if not reference:
+            return model.score_all(h, data).numpy()
+        src, _, dst = model.target
+        rows, cols = torch.arange(h[src].size(0)), torch.arange(h[dst].size(0))
+        return model._score_graph_block_reference(data, h, rows, cols).numpy()
     finally:
         model.train(was_training)
 
 
 @torch.no_grad()
-def score_candidates(model: LinkPredictor, data: HeteroData, candidates: Candidates) -> np.ndarray:
-    """Logits for ``candidates.src`` × ``candidates.dst`` only, shape (S, D): the block the TSV and the
-    evaluation rank, without materialising all 4k × 14k pairs."""
+def score_candidates(
+    model: LinkPredictor, data: HeteroData, candidates: Candidates, *, reference: bool = False
+) -> np.ndarray:
+    """Logits for ``candidates.src`` × ``candidates.dst`` only, shape (S, D) float32: the block the TSV and
+    the evaluation rank, without materialising all 4k × 14k pairs.
+
+    A hybrid's path term is computed in column blocks (:meth:`LinkPredictor.score_graph_block`); memory is the
+    ``(S, D)`` result plus one block's path counts. ``reference=True`` scores with the former implementation
+    (:meth:`LinkPredictor._score_graph_block_reference`: the same values, about 5x slower on the full graph);
+    it is kept for ``bench/bench_scoring.py`` and the equality tests.
+    """
     was_training = model.training
     model.eval()
     try:
         h = model.embed(data)
         src, dst = torch.from_numpy(candidates.src), torch.from_numpy(candidates.dst)
-        return model.score_graph_block(data, h, src, dst).numpy()
+        score = model._score_graph_block_reference if reference else model.score_graph_block
+        return score(data, h, src, dst).numpy()
     finally:
         model.train(was_training)
 
