@@ -33,7 +33,7 @@ def neighbourhood_profile(
 ) -> sp.csr_matrix:
     """``(N_label, sum of neighbour counts)`` tf-idf-weighted, row-normalised neighbour indicator matrix."""
     blocks = []
-    for (a, rel, b), e in sorted(edges.items()):
+    for (a, _rel, b), e in sorted(edges.items()):
         between = {a, b} <= exclude and not (within_label and a == b)
         if between or not e.size:
             continue
@@ -46,8 +46,7 @@ def neighbourhood_profile(
             df = np.asarray((mat > 0).sum(axis=0)).ravel()
             keep = np.flatnonzero(df > 0)
             idf = np.log(num_nodes[label] / df[keep]) + 1.0
-            blocks.append(mat[:, keep] @ sp.diags(idf))
-            del rel  # (one block per relation and direction)
+            blocks.append(mat[:, keep] @ sp.diags(idf))  # one block per relation and direction
     if not blocks:
         return sp.csr_matrix((num_nodes[label], 0))
     profile = sp.hstack(blocks).tocsr()
