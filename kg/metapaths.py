@@ -27,6 +27,9 @@ from pathlib import Path
 from pmkg.kg.schema import RELATIONSHIPS
 
 DEFAULT_DAMPING = 0.4  # Rephetio's w
+# The damping exponents every entry point accepts: the named queries' header (generated below), `pmkg explain`
+# and GET /v1/pairs/{drug}/{disease}/explanation. Above 1 a hub's paths vanish; NaN and Infinity make no sense.
+DAMPING_RANGE = (0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,7 @@ _PATH_COLUMNS = (
     "metapaths"
 )
 
+_DAMPING_SPEC = f"float[{DAMPING_RANGE[0]:g}..{DAMPING_RANGE[1]:g}] = {DEFAULT_DAMPING}"
 _HEADERS = {
     "evidence_paths": f"""\
 // Evidence paths for a (drug, disease) pair: the top-n paths of the metapath catalogue, ranked by contribution
@@ -289,10 +293,10 @@ _HEADERS = {
 // the path itself (nodes with names and provenance) in Neo4j Browser; `sources` gives each hop's source+version;
 // `metapaths` (the same on every row) breaks the pair's total down: paths, dwpc and share per metapath.
 {_WEIGHTS}
-// @param drug string           Drug CURIE, e.g. DRUGBANK:DB00773 (etoposide)
-// @param disease string        Disease CURIE, e.g. DOID:8577 (ulcerative colitis)
-// @param n integer = 10        How many paths to return
-// @param damping float = 0.4   Degree damping exponent w (0 = plain path counts; Rephetio used 0.4)
+// @param drug curie(Drug)      Drug CURIE, e.g. DRUGBANK:DB00773 (etoposide)
+// @param disease curie(Disease) Disease CURIE, e.g. DOID:8577 (ulcerative colitis)
+// @param n integer[1..100000] = 10 How many paths to return
+// @param damping {_DAMPING_SPEC} Degree damping exponent w (0 = plain path counts; Rephetio used 0.4)
 // @example pmkg query evidence_paths --param drug=DRUGBANK:DB00773 --param disease=DOID:8577 --param n=5
 // @columns {_PATH_COLUMNS}
 """,
@@ -301,10 +305,10 @@ _HEADERS = {
 // and variants to the drug, ranked by contribution, with the metapath breakdown, as in evidence_paths. Rows carry
 // ids and ontology term names only, never free-text patient data.
 {_WEIGHTS}
-// @param patient string        Patient id, e.g. PMKG.PATIENT:demo-1
-// @param drug string           Drug CURIE, e.g. DRUGBANK:DB00773 (etoposide)
-// @param n integer = 10        How many paths to return
-// @param damping float = 0.4   Degree damping exponent w (0 = plain path counts; Rephetio used 0.4)
+// @param patient curie(Patient) Patient id, e.g. PMKG.PATIENT:demo-1
+// @param drug curie(Drug)      Drug CURIE, e.g. DRUGBANK:DB00773 (etoposide)
+// @param n integer[1..100000] = 10 How many paths to return
+// @param damping {_DAMPING_SPEC} Degree damping exponent w (0 = plain path counts; Rephetio used 0.4)
 // @example pmkg query patient_drug_evidence --param patient=PMKG.PATIENT:demo-1 --param drug=DRUGBANK:DB00773
 // @columns {_PATH_COLUMNS}
 """,

@@ -2,53 +2,123 @@
 
 A query file starts with ``//`` comment lines: a description, then tags --
 ``@param NAME TYPE [= DEFAULT] HELP``, ``@example``, ``@columns`` -- and then one Cypher statement.
-Parameters arrive as strings (from the CLI or HTTP) and are converted and checked here, so a typo
-in a name or a value gets a message, never a half-run query.
+TYPE states the range a value may take (``integer[1..100]``, ``float[0..1]``, ``curie(Drug)``; see
+:class:`QueryParam`). Parameters arrive as strings (CLI) or JSON values (HTTP) and are converted and checked
+here, in one place for both, so a typo in a name or a value gets a message, never a half-run query.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pmkg.kg.cypher_lint import mask_cypher
+from pmkg.kg.limits import check_curie, control_character
+from pmkg.kg.schema import LABELS
 from pmkg.queries import QUERY_DIR
 
 if TYPE_CHECKING:
     from pmkg.kg.store import GraphStore
 
+_NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 _PARAM_TAG = re.compile(
-    r"^@param\s+(?P<name>\w+)\s+(?P<type>string|integer|float|boolean)(?:\s*=\s*(?P<default>\S+))?\s*(?P<help>.*)$"
+    r"^@param\s+(?P<name>\w+)\s+(?P<type>integer|float|boolean|string|curie)"
+    rf"(?:\[(?P<low>{_NUMBER})\.\.(?P<high>{_NUMBER})\]|\((?P<label>\w+)\))?"
+    r"(?:\s*=\s*(?P<default>\S+))?\s*(?P<help>.*)$"
 )
 _WRITE_CLAUSE = re.compile(r"\b(CREATE|MERGE|DELETE|DETACH|SET|REMOVE|DROP|LOAD\s+CSV|FOREACH)\b", re.IGNORECASE)
-MAX_INTEGER_PARAM = 100_000
+MAX_INTEGER_PARAM = 100_000  # the largest upper bound an integer parameter may declare
+MAX_STRING_PARAM = 200  # characters in a free-text parameter (a name to search for, a symbol)
+PARAM_SYNTAX = (
+    "@param NAME TYPE [= DEFAULT] HELP, TYPE one of integer[MIN..MAX], float[MIN..MAX], boolean, string, curie(Label)"
+)
 
 
 class QueryError(ValueError):
-    """A named query or its parameters are wrong; the message says how to fix the call."""
+    """A named query or its parameters are wrong; the message says how to fix the call.
+
+    ``param`` names the parameter at fault, when one is, so the HTTP service can point at ``body.params.<name>``.
+    """
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 @dataclass(frozen=True)
 class QueryParam:
+    """One ``@param`` of a query header. The header states each value's range; :meth:`convert` enforces it.
+
+    The CLI (``pmkg query --param``) and the HTTP service (``POST /v1/queries/{name}``) both bind parameters
+    through :meth:`NamedQuery.bind`, so a value one refuses the other refuses too, with the same message.
+
+    * ``integer[MIN..MAX]``, ``float[MIN..MAX]``: a number within the closed range; a float must be finite
+      (NaN, Infinity and 1e400 are refused).
+    * ``boolean``: true/false/1/0.
+    * ``string``: text of at most ``MAX_STRING_PARAM`` characters without control characters.
+    * ``curie(Label)``: a CURIE whose prefix the schema allows for ``Label`` (:func:`pmkg.kg.limits.check_curie`).
+    """
+
     name: str
-    type: str
+    type: str  # integer | float | boolean | string (a curie(Label) parameter is a string with a ``label``)
     default: str | None
     help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    label: str | None = None
+
+    @property
+    def max_length(self) -> int | None:
+        return MAX_STRING_PARAM if self.type == "string" and self.label is None else None
+
+    @property
+    def spec(self) -> str:
+        """The type as the header states it, e.g. ``integer[1..100]`` or ``curie(Drug)``."""
+        if self.label:
+            return f"curie({self.label})"
+        if self.minimum is not None:
+            return f"{self.type}[{_number(self.minimum)}..{_number(self.maximum)}]"
+        return self.type
 
     def convert(self, raw: Any) -> Any:
+        """``raw`` (a string from the CLI, or a JSON value) as this parameter's type, or :class:`QueryError`."""
         value = self._parse(raw)
-        if self.type == "integer" and not 0 <= value <= MAX_INTEGER_PARAM:
-            raise QueryError(f"parameter {self.name!r} must be between 0 and {MAX_INTEGER_PARAM}, got {value}")
+        if self.type in ("integer", "float"):
+            if self.type == "float" and not math.isfinite(value):
+                raise self._error(f"must be a finite number, got {raw!r}")
+            if not self.minimum <= value <= self.maximum:
+                raise self._error(
+                    f"must be between {_number(self.minimum)} and {_number(self.maximum)}, got {_number(value)}"
+                )
+        elif self.type == "string":
+            bad = control_character(value)
+            if bad:
+                raise self._error(f"must not contain a control character ({bad})")
+            if self.label:
+                try:
+                    check_curie(value, self.label)
+                except ValueError as exc:
+                    raise self._error(str(exc)) from None
+            elif len(value) > MAX_STRING_PARAM:
+                raise self._error(f"takes at most {MAX_STRING_PARAM} characters, got {len(value):,}")
         return value
+
+    def _error(self, message: str) -> QueryError:
+        return QueryError(f"parameter {self.name!r} {message}", param=self.name)
 
     def _parse(self, raw: Any) -> Any:
         try:
             if self.type == "integer":
+                if isinstance(raw, bool | float):
+                    raise ValueError(raw)
                 return int(raw)
             if self.type == "float":
+                if isinstance(raw, bool):
+                    raise ValueError(raw)
                 return float(raw)
             if self.type == "boolean":
                 if isinstance(raw, bool):
@@ -57,8 +127,45 @@ class QueryParam:
                     raise ValueError(raw)
                 return str(raw).lower() in {"true", "1"}
             return str(raw)
-        except (TypeError, ValueError) as exc:
-            raise QueryError(f"parameter {self.name!r} expects {self.type}, got {raw!r}") from exc
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise QueryError(f"parameter {self.name!r} expects {self.spec}, got {raw!r}", param=self.name) from exc
+
+
+def _number(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def parse_param(entry: str, where: str) -> QueryParam:
+    """One ``@param`` line (without the leading ``//``); ``where`` names the file for the error message."""
+    match = _PARAM_TAG.match(entry)
+    if not match:
+        raise QueryError(f"{where}: cannot read {entry!r}; expected {PARAM_SYNTAX}")
+    kind, low, high, label = match["type"], match["low"], match["high"], match["label"]
+    number = int if kind == "integer" else float
+    if kind in ("integer", "float"):
+        if low is None:
+            raise QueryError(f"{where}: {match['name']}: a {kind} parameter states its range, as {kind}[MIN..MAX]")
+        try:
+            minimum, maximum = number(low), number(high)
+        except ValueError:
+            raise QueryError(f"{where}: {match['name']}: {kind}[{low}..{high}] is not a {kind} range") from None
+        if not minimum <= maximum or (kind == "integer" and maximum > MAX_INTEGER_PARAM):
+            raise QueryError(f"{where}: {match['name']}: range {low}..{high} is empty or over {MAX_INTEGER_PARAM}")
+        param = QueryParam(match["name"], kind, match["default"], match["help"].strip(), minimum, maximum)
+    elif kind == "curie":
+        if label not in LABELS:
+            raise QueryError(f"{where}: {match['name']}: curie({label}) names no label; known: {', '.join(LABELS)}")
+        param = QueryParam(match["name"], "string", match["default"], match["help"].strip(), label=label)
+    elif low is not None or label is not None:
+        raise QueryError(f"{where}: {match['name']}: a {kind} parameter takes no range or label")
+    else:
+        param = QueryParam(match["name"], kind, match["default"], match["help"].strip())
+    if param.default is not None:
+        try:
+            param.convert(param.default)
+        except QueryError as exc:
+            raise QueryError(f"{where}: the default of {exc}") from None
+    return param
 
 
 @dataclass(frozen=True)
@@ -94,7 +201,8 @@ class NamedQuery:
                 bound[param.name] = param.convert(param.default)
             else:
                 raise QueryError(
-                    f"query {self.name!r} needs --param {param.name}=... ({param.help}); e.g. {self.example}"
+                    f"query {self.name!r} needs --param {param.name}=... ({param.help}); e.g. {self.example}",
+                    param=param.name,
                 )
         return bound
 
@@ -121,10 +229,7 @@ def parse_query_file(path: Path) -> NamedQuery:
     description, params, example, columns = [], [], "", ()
     for entry in header:
         if entry.startswith("@param"):
-            match = _PARAM_TAG.match(entry)
-            if not match:
-                raise QueryError(f"{path}: cannot read {entry!r}; expected '@param NAME TYPE [= DEFAULT] HELP'")
-            params.append(QueryParam(match["name"], match["type"], match["default"], match["help"].strip()))
+            params.append(parse_param(entry, str(path)))
         elif entry.startswith("@example"):
             example = entry.removeprefix("@example").strip()
         elif entry.startswith("@columns"):
@@ -160,7 +265,7 @@ def get_query(name: str, directory: Path = QUERY_DIR) -> NamedQuery:
 def describe_query(query: NamedQuery) -> str:
     """The query's header as text: what it does, its parameters, an example and its columns."""
     params = [
-        f"  {p.name} ({p.type}{'' if p.default is None else ', default ' + p.default}): {p.help}" for p in query.params
+        f"  {p.name} ({p.spec}{'' if p.default is None else ', default ' + p.default}): {p.help}" for p in query.params
     ]
     return "\n".join(
         [

@@ -2,8 +2,8 @@
 // source that asserts them), then the model's predictions (PREDICTED_TREATS) by probability. `rank` is the
 // drug's rank among all drugs for that disease.
 //
-// @param drug string           Drug CURIE, e.g. DRUGBANK:DB00945 (acetylsalicylic acid)
-// @param k integer = 20        How many predicted diseases to return (known indications are always all listed)
+// @param drug curie(Drug)       Drug CURIE, e.g. DRUGBANK:DB00945 (acetylsalicylic acid)
+// @param k integer[1..1000] = 20     How many predicted diseases to return (known indications are always all listed)
 // @example pmkg query diseases_for_drug --param drug=DRUGBANK:DB00945 --param k=10
 // @columns status, disease_id, disease_name, probability, score, rank, model_version, sources
 MATCH (c:Drug {id: $drug})

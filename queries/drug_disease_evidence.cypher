@@ -2,9 +2,9 @@
 // first. Open-ended variable-length matching: fine on the sample, slow on a full graph.
 // Model predictions are not evidence, so PREDICTED_* relationships are never part of a path.
 //
-// @param drug string           Drug CURIE, e.g. DRUGBANK:DB00945 (acetylsalicylic acid)
-// @param disease string        Disease CURIE, e.g. DOID:1612 (breast cancer)
-// @param n integer = 10        How many paths to return (1-100)
+// @param drug curie(Drug)       Drug CURIE, e.g. DRUGBANK:DB00945 (acetylsalicylic acid)
+// @param disease curie(Disease)    Disease CURIE, e.g. DOID:1612 (breast cancer)
+// @param n integer[1..100] = 10 How many paths to return
 // @example pmkg query drug_disease_evidence --param drug=DRUGBANK:DB00945 --param disease=DOID:1612 --param n=5
 // @columns hops, node_ids, node_names, relationships, sources
 MATCH (c:Drug {id: $drug})

@@ -2,8 +2,8 @@
 // ASSOCIATED_WITH, most shared genes first, with the genes, the sources of the target edges and whether the drug
 // is already indicated ('treats', 'palliates' or 'none').
 //
-// @param disease string        Disease CURIE, e.g. DOID:2841 (asthma)
-// @param k integer = 25        How many drugs to return
+// @param disease curie(Disease)    Disease CURIE, e.g. DOID:2841 (asthma)
+// @param k integer[1..1000] = 25     How many drugs to return
 // @example pmkg query drugs_targeting_disease_genes --param disease=DOID:2841 --param k=10
 // @columns drug_id, drug_name, shared_genes, genes, target_sources, known_status
 MATCH (d:Disease {id: $disease})-[:ASSOCIATED_WITH]->(g:Gene)<-[t:TARGETS]-(c:Drug)

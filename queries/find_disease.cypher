@@ -2,7 +2,7 @@
 // shorter names first, with the number of known indications and of model candidates each has.
 //
 // @param name string           Part of a disease name, e.g. breast cancer
-// @param k integer = 10        How many diseases to return
+// @param k integer[1..1000] = 10     How many diseases to return
 // @example pmkg query find_disease --param "name=breast cancer"
 // @columns disease_id, disease_name, matched, indications, candidates
 MATCH (d:Disease)

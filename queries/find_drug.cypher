@@ -2,7 +2,7 @@
 // first, with the number of diseases each treats and the number it is a model candidate for.
 //
 // @param name string           Part of a drug name, e.g. metformin
-// @param k integer = 10        How many drugs to return
+// @param k integer[1..1000] = 10     How many drugs to return
 // @example pmkg query find_drug --param name=metformin
 // @columns drug_id, drug_name, matched, indications, candidate_for
 MATCH (c:Drug)

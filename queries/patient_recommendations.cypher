@@ -2,8 +2,8 @@
 // each: which of the patient's diagnoses the drug treats (PharmacotherapyDB), and the CPIC/DPWG recommendation
 // for the patient's genotype (action, classification, guideline, text) when one applies. pgx_flags are the
 // short flags the model wrote ('CPIC: avoid (Strong)'). Patients are addressed by pseudonymous id only.
-// @param patient string Pseudonymous patient id (PMKG.PATIENT:...), as `pmkg ingest patients` reports it
-// @param k integer = 10 Number of drugs (by predicted rank)
+// @param patient curie(Patient) Pseudonymous patient id (PMKG.PATIENT:...), as `pmkg ingest patients` reports it
+// @param k integer[1..1000] = 10 Number of drugs (by predicted rank)
 // @example pmkg query patient_recommendations -p patient=PMKG.PATIENT:0123456789abcdef0123 -p k=10
 // @columns rank, drug_id, drug_name, probability, pgx_flags, treats_diagnoses, pgx_action, pgx_classification, guideline_source, recommendation, model_version
 MATCH (p:Patient {id: $patient})-[b:PREDICTED_BENEFIT]->(d:Drug)

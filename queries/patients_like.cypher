@@ -1,8 +1,8 @@
 // Patients like a given one: those sharing observed phenotypes (HP terms or MeSH symptoms; excluded findings
 // do not count) or diagnoses with it, ranked by shared phenotypes + 3 x shared diagnoses. Only patients of the
 // same kind are compared: synthetic patients never match real ones. Patients are addressed by pseudonymous id.
-// @param patient string Pseudonymous patient id (PMKG.PATIENT:...)
-// @param k integer = 10 Number of similar patients
+// @param patient curie(Patient) Pseudonymous patient id (PMKG.PATIENT:...)
+// @param k integer[1..1000] = 10 Number of similar patients
 // @example pmkg query patients_like -p patient=PMKG.PATIENT:0123456789abcdef0123 -p k=5
 // @columns patient_id, shared_phenotypes, shared_diagnoses, score, diagnoses_in_common
 MATCH (p:Patient {id: $patient})-[r1:HAS_PHENOTYPE|HAS_DIAGNOSIS]->(t)<-[r2:HAS_PHENOTYPE|HAS_DIAGNOSIS]-(q:Patient)

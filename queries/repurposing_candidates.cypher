@@ -2,8 +2,8 @@
 // with the calibrated probability and the pair's known status ('palliates' when the drug is a symptomatic
 // treatment already, else 'novel'; disease-modifying indications are never candidates).
 //
-// @param disease string        Disease CURIE, e.g. DOID:1612 (breast cancer)
-// @param k integer = 10        How many candidates to return (1-1000)
+// @param disease curie(Disease)    Disease CURIE, e.g. DOID:1612 (breast cancer)
+// @param k integer[1..1000] = 10 How many candidates to return
 // @example pmkg query repurposing_candidates --param disease=DOID:1612 --param k=10
 // @columns rank, drug_id, drug_name, score, probability, model_version, palliates, known_status
 MATCH (d:Disease {id: $disease})<-[p:PREDICTED_TREATS]-(c:Drug)

@@ -1,9 +1,9 @@
 // Phenotype-overlap disease similarity: diseases sharing HPO phenotypes (HAS_PHENOTYPE) with the given one,
 // ranked by the Jaccard index of the two phenotype sets (shared / union), with up to 10 shared phenotype names.
 //
-// @param disease string        Disease CURIE, e.g. DOID:14330 (Parkinson's disease)
-// @param k integer = 10        How many diseases to return
-// @param min_shared integer = 1  Least number of shared phenotypes
+// @param disease curie(Disease)    Disease CURIE, e.g. DOID:14330 (Parkinson's disease)
+// @param k integer[1..1000] = 10     How many diseases to return
+// @param min_shared integer[1..10000] = 1  Least number of shared phenotypes
 // @example pmkg query similar_diseases_by_phenotype --param disease=DOID:14330 --param k=10
 // @columns disease_id, disease_name, shared, phenotypes, jaccard, shared_phenotypes
 MATCH (d:Disease {id: $disease})

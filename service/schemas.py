@@ -130,9 +130,13 @@ class ExplanationResponse(BaseModel):
 
 class QueryParameter(BaseModel):
     name: str
-    type: str
+    type: str = Field(description="integer, float, boolean or string")
     default: str | None
     help: str
+    minimum: float | None = Field(None, description="Smallest value an integer or float parameter takes.")
+    maximum: float | None = Field(None, description="Largest value an integer or float parameter takes.")
+    curie_of: str | None = Field(None, description="For a CURIE parameter: the node label whose prefixes it takes.")
+    max_length: int | None = Field(None, description="For a free-text parameter: its most characters.")
 
 
 class QueryInfo(BaseModel):

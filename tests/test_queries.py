@@ -26,9 +26,9 @@ def test_parameters_are_converted_defaulted_and_checked():
         query.bind({"disese": "DOID:1612"})
     with pytest.raises(QueryError, match="needs --param disease"):
         query.bind({})
-    with pytest.raises(QueryError, match="expects integer, got 'ten'"):
+    with pytest.raises(QueryError, match=r"expects integer\[1\.\.1000\], got 'ten'"):
         query.bind({"disease": "DOID:1612", "k": "ten"})
-    with pytest.raises(QueryError, match="between 0 and"):
+    with pytest.raises(QueryError, match="between 1 and 1000"):
         query.bind({"disease": "DOID:1612", "k": "-1"})
 
 

@@ -137,5 +137,5 @@ def test_typos_get_a_suggestion_and_a_query_describes_itself():
     assert get_query("diseases_for_drug").summary == "Diseases for a drug"
     described = CliRunner().invoke(app, ["query", "evidence_paths", "--list"])
     assert described.exit_code == 0
-    assert "damping (float, default 0.4)" in described.output
+    assert "damping (float[0..1], default 0.4)" in described.output
     assert "example: pmkg query evidence_paths" in described.output

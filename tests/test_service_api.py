@@ -293,7 +293,7 @@ def test_named_query_calls_are_checked_before_they_reach_the_graph(api):
     cases = [
         (run(top, {"disease": ALZHEIMERS, "disese": "x"}), "body.params.disese", "no such parameter"),
         (run(top, {"k": 3}), "body.params.disease", "required"),
-        (run(top, {"disease": ALZHEIMERS, "k": "ten"}), "body.params", "expects integer, got 'ten'"),
+        (run(top, {"disease": ALZHEIMERS, "k": "ten"}), "body.params.k", "expects integer[1..1000], got 'ten'"),
         (run(top, {"disease": ALZHEIMERS, "k": 2.5}), "body.params.k", "expects integer"),
         (run(top, {"disease": "MONDO_0004975"}), "body.params.disease", "not a CURIE"),
         (run("drug_disease_evidence", {"drug": "DOID:1", "disease": ALZHEIMERS}), "body.params.drug", "Drug CURIE"),

@@ -94,7 +94,9 @@ def explain(
     disease: Annotated[str | None, typer.Option(help="Disease id (DOID:...) or exact name.")] = None,
     patient: Annotated[str | None, typer.Option(help="Patient id (PMKG.PATIENT:...), instead of --disease.")] = None,
     n: Annotated[int, typer.Option("--n", "-n", min=1, max=1000, help="How many paths.")] = 10,
-    damping: Annotated[float, typer.Option(min=0.0, max=2.0, help="Degree damping exponent w.")] = 0.4,
+    damping: Annotated[
+        float, typer.Option(help="Degree damping exponent w, 0 to 1 (the evidence queries' @param range).")
+    ] = 0.4,
     png: Annotated[Path | None, typer.Option(help="Also draw the evidence subgraph to this PNG file.")] = None,
     fmt: FormatOpt = "table",
     show_cypher: Annotated[bool, typer.Option("--cypher", help="Also print each path's Cypher.")] = False,

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pmkg.kg.metapaths import DEFAULT_DAMPING
+from pmkg.kg.metapaths import DAMPING_RANGE, DEFAULT_DAMPING
 from pmkg.service.curies import DiseaseCurie, DrugCurie
 from pmkg.service.evidence import METHOD, explain_pair
 from pmkg.service.model import UnknownNode
@@ -29,7 +29,8 @@ async def explain_pair_route(
     graph: GraphDep,
     n: Annotated[int, Query(ge=1, le=100, description="How many paths, largest contribution first.")] = 10,
     damping: Annotated[
-        float, Query(ge=0.0, le=1.0, description="Degree damping exponent (0: plain path counts).")
+        float,
+        Query(ge=DAMPING_RANGE[0], le=DAMPING_RANGE[1], description="Degree damping exponent (0: plain path counts)."),
     ] = DEFAULT_DAMPING,
 ) -> ExplanationResponse:
     (scored,) = model.score_pairs([(drug, disease)])

@@ -9,9 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from pmkg.kg.queries import NamedQuery, QueryError, is_read_only, load_library
-from pmkg.kg.schema import LABELS
 from pmkg.kg.store import GraphStore
-from pmkg.service.curies import check_curie
 from pmkg.service.errors import FieldError
 from pmkg.service.routes.deps import API_DEPENDENCIES, GraphDep, SettingsDep, error_responses
 from pmkg.service.schemas import QueryInfo, QueryList, QueryParameter, QueryRequest, QueryResponse
@@ -23,8 +21,6 @@ QueryName = Annotated[
 ]
 router = APIRouter(prefix="/v1", tags=["queries"], dependencies=API_DEPENDENCIES)
 
-# A parameter named after a label (drug, disease, gene, ...) holds that label's CURIE: its prefix is checked.
-_CURIE_PARAMS = {label.lower(): label for label in LABELS}
 _JSON_TYPES: dict[str, tuple[type, ...]] = {"integer": (int, str), "float": (int, float, str), "boolean": (bool, str)}
 
 
@@ -54,7 +50,19 @@ async def list_queries(request: Request) -> QueryList:
             QueryInfo(
                 name=q.name,
                 description=q.description,
-                parameters=[QueryParameter(name=p.name, type=p.type, default=p.default, help=p.help) for p in q.params],
+                parameters=[
+                    QueryParameter(
+                        name=p.name,
+                        type=p.type,
+                        default=p.default,
+                        help=p.help,
+                        minimum=p.minimum,
+                        maximum=p.maximum,
+                        curie_of=p.label,
+                        max_length=p.max_length,
+                    )
+                    for p in q.params
+                ],
                 columns=list(q.columns),
             )
             for q in _library(request).values()
@@ -91,7 +99,10 @@ async def run_named_query(
 
 
 def _checked_params(query: NamedQuery, raw: dict[str, Any]) -> dict[str, Any]:
-    """Names, JSON types and CURIE prefixes, each error naming ``body.params.<name>``; then kg's own binding."""
+    """Names and JSON types here; ranges, CURIE prefixes and text limits in ``NamedQuery.bind``, as for the CLI.
+
+    Each error names ``body.params.<name>``.
+    """
     declared = {p.name: p for p in query.params}
     for key, value in raw.items():
         field = f"body.params.{key}"
@@ -101,19 +112,14 @@ def _checked_params(query: NamedQuery, raw: dict[str, Any]) -> dict[str, Any]:
         param = declared[key]
         accepted = _JSON_TYPES.get(param.type, (str,))
         if (isinstance(value, bool) and bool not in accepted) or not isinstance(value, accepted):
-            raise FieldError(field, f"expects {param.type}, got JSON {type(value).__name__}")
-        if param.name in _CURIE_PARAMS and isinstance(value, str):
-            try:
-                check_curie(value, _CURIE_PARAMS[param.name])
-            except ValueError as exc:
-                raise FieldError(field, str(exc)) from None
+            raise FieldError(field, f"expects {param.spec}, got JSON {type(value).__name__}")
     for param in query.params:
         if param.name not in raw and param.default is None:
-            raise FieldError(f"body.params.{param.name}", f"required: {param.help or param.type}")
+            raise FieldError(f"body.params.{param.name}", f"required: {param.help or param.spec}")
     try:
         query.bind(raw)
     except QueryError as exc:
-        raise FieldError("body.params", str(exc)) from None
+        raise FieldError(f"body.params.{exc.param}" if exc.param else "body.params", str(exc)) from None
     return raw
 
 
