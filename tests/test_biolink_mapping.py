@@ -1,0 +1,162 @@
+"""kg/biolink.yaml checked against the Biolink Model with bmt, and its infores ids against the pinned registry.
+
+bmt reads the biolink-model wheel's schema and the pinned predicate_mapping.yaml (tests/trapi_validation.py), so
+nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from pmkg.kg.biolink import MAPPING_FILE, BiolinkMapping, MappingError, biolink_mapping
+from pmkg.kg.schema import LABELS, RELATIONSHIPS
+
+from tests.trapi_validation import PINNED, biolink_toolkit
+
+INFORES_CATALOG = PINNED / "infores_catalog.yaml"
+
+
+@pytest.fixture(scope="module")
+def toolkit():
+    return biolink_toolkit()
+
+
+@pytest.fixture(scope="module")
+def mapping():
+    return biolink_mapping()
+
+
+def _name(curie: str) -> str:
+    return curie.removeprefix("biolink:")
+
+
+def test_the_table_names_the_biolink_version_it_was_checked_against(toolkit, mapping):
+    assert mapping.biolink_version == toolkit.get_model_version()
+
+
+def test_every_label_and_every_exported_relationship_is_mapped(mapping):
+    assert set(mapping.categories) == set(LABELS), "each label needs a row (exported: false to keep it in)"
+    missing = [
+        f"{spec.name} {src}->{dst}"
+        for spec in RELATIONSHIPS.values()
+        for src, dst in sorted(spec.endpoints)
+        if mapping.exported(src) and mapping.exported(dst) and mapping.edge(spec.name, src, dst) is None
+    ]
+    assert not missing, f"relationships without a Biolink predicate in {MAPPING_FILE.name}: {missing}"
+    unknown = [
+        key
+        for key in mapping.predicates
+        if key[0] not in RELATIONSHIPS or key[1:] not in RELATIONSHIPS[key[0]].endpoints
+    ]
+    assert not unknown, f"rows for relationships the schema does not have: {unknown}"
+
+
+def test_categories_are_concrete_current_biolink_classes(toolkit, mapping):
+    used = {c for spec in mapping.categories.values() for c in spec.categories()} | set(mapping.query_aliases)
+    used |= set(mapping.query_aliases.values())
+    for category in sorted(used):
+        element = toolkit.get_element(category)
+        assert element is not None and toolkit.is_category(category), category
+        assert not element.mixin and not element.abstract and not element.deprecated, category
+
+
+def _within(toolkit, category: str, bound: str | None) -> bool:
+    if not bound:
+        return True
+    return toolkit.get_element(bound).name in {
+        toolkit.get_element(a).name for a in toolkit.get_ancestors(category, mixin=True, formatted=True)
+    }
+
+
+def _predicate_object_pairs(mapping, row) -> list[tuple[str, list[str]]]:
+    """Each predicate of ``row`` with the object categories it applies to (a by-property predicate goes with the
+    object category chosen by the same property value)."""
+    target = mapping.categories[row.object]
+    if row.by_object_property and target.by_property and target.by_property[0] == row.by_object_property[0]:
+        categories = target.by_property[1]
+        pairs = [(p, [categories[v]]) for v, p in row.by_object_property[1].items() if v in categories]
+        return [(row.predicate, [target.category]), *pairs]
+    return [(predicate, target.categories()) for predicate in row.predicates()]
+
+
+def test_predicates_exist_are_current_and_respect_domain_and_range(toolkit, mapping):
+    problems = []
+    for row in mapping.predicates.values():
+        subject_categories = mapping.categories[row.subject].categories()
+        for predicate, object_categories in _predicate_object_pairs(mapping, row):
+            element = toolkit.get_element(predicate)
+            if element is None or not toolkit.is_predicate(predicate):
+                problems.append(f"{row.type}: {predicate} is not a Biolink predicate")
+                continue
+            if element.deprecated or element.abstract:
+                problems.append(f"{row.type}: {predicate} is deprecated or abstract")
+            for category in subject_categories:
+                if not _within(toolkit, category, element.domain):
+                    problems.append(
+                        f"{row.type} {row.subject}: {category} is outside {predicate}'s domain {element.domain}"
+                    )
+            for category in object_categories:
+                if not _within(toolkit, category, element.range):
+                    problems.append(
+                        f"{row.type} {row.object}: {category} is outside {predicate}'s range {element.range}"
+                    )
+    assert not problems, "\n".join(problems)
+
+
+def test_qualifiers_are_biolink_qualifiers_with_allowed_values(toolkit, mapping):
+    checked = 0
+    for row in mapping.predicates.values():
+        for qualifier, value in row.qualifiers:
+            assert toolkit.is_qualifier(qualifier), qualifier
+            if qualifier == "biolink:qualified_predicate":
+                assert toolkit.is_predicate(value) and not toolkit.get_element(value).deprecated, value
+            else:
+                assert toolkit.validate_qualifier(qualifier, value), (row.type, qualifier, value)
+            checked += 1
+    assert checked >= 10
+
+
+def test_knowledge_levels_and_agent_types_are_biolink_enum_values(toolkit, mapping):
+    levels = {str(v) for v in toolkit.view.get_enum("KnowledgeLevelEnum").permissible_values}
+    agents = {str(v) for v in toolkit.view.get_enum("AgentTypeEnum").permissible_values}
+    for source in mapping.sources.values():
+        assert source.knowledge_level in levels and source.agent_type in agents, source
+    for row in mapping.predicates.values():
+        assert row.knowledge_level in levels | {None} and row.agent_type in agents | {None}, row
+
+
+def test_infores_ids_come_from_the_registry_and_the_unregistered_ones_are_flagged(mapping):
+    catalog = {r["id"]: r for r in yaml.safe_load(INFORES_CATALOG.read_text())["information_resources"]}
+    flagged = {s.infores for s in mapping.sources.values() if not s.registered} | (
+        set() if mapping.infores_registered else {mapping.infores}
+    )
+    used = {s.infores for s in mapping.sources.values()} | {
+        i for r in mapping.predicates.values() for i in r.infores.values()
+    }
+    for infores in sorted(used - flagged):
+        assert infores in catalog, f"{infores} is not in the infores registry"
+        assert catalog[infores].get("status") == "released", (infores, catalog[infores].get("status"))
+    # When one of these is registered, the test says so: flip its flag in the table.
+    assert not (flagged & set(catalog)), f"now registered: {sorted(flagged & set(catalog))}"
+    assert flagged == {"infores:pmkg", "infores:cpic"}
+    assert len(set(mapping.infores_to_source)) == len(mapping.sources), "two sources share an infores id"
+
+
+def test_curie_spelling_round_trips(mapping):
+    assert mapping.curie_out("Variant", "dbSNP:rs334") == "DBSNP:rs334"
+    assert mapping.curie_in("DBSNP:rs334") == "dbSNP:rs334"
+    assert mapping.curie_out("Drug", "DRUGCENTRAL:5") == "DrugCentral:5"
+    assert mapping.curie_in("DrugCentral:5", "Drug") == "DRUGCENTRAL:5"
+    assert mapping.curie_in("PHARMGKB.VARIANT:PA166154579", "Drug") == "PHARMGKB.VARIANT:PA166154579"
+    assert mapping.curie_out("Disease", "DOID:1612") == mapping.curie_in("DOID:1612") == "DOID:1612"
+
+
+def test_a_malformed_table_is_refused_with_the_entry_named():
+    data = yaml.safe_load(MAPPING_FILE.read_text())
+    data["predicates"].append(dict(data["predicates"][0]))
+    with pytest.raises(MappingError, match="TREATS Drug->Disease is mapped twice"):
+        BiolinkMapping(data)
+    data = yaml.safe_load(MAPPING_FILE.read_text())
+    data["predicates"][0]["agent_type"] = "robot"
+    with pytest.raises(MappingError, match=r"predicates\[0\].*agent_type 'robot'"):
+        BiolinkMapping(data)
