@@ -526,6 +526,31 @@ CLINVAR = [
     ),
 ]
 
+# --- civic: the dated monthly release (CC0), served at civicdb.org/downloads/<release>/<release>-<file>. The bundle's
+# copy came from rk-izak/DATA72000-IBE pinned at a commit, whose bytes these checksums are (see civic/SOURCE.md).
+_CIVIC_REPO, _CIVIC_COMMIT, _CIVIC_RELEASE = (
+    "rk-izak/DATA72000-IBE",
+    "a64c2e349a6f7e46b673e25d4ce95c5c77f4865d",
+    "01-Aug-2024",
+)
+CIVIC = [
+    _github(
+        _CIVIC_REPO,
+        _CIVIC_COMMIT,
+        f"data/CIVIC/raw/{_CIVIC_RELEASE}-{name}",
+        f"civic/{_CIVIC_RELEASE}-{name}",
+        sha256,
+        size,
+    )
+    for name, sha256, size in (
+        ("ClinicalEvidenceSummaries.tsv", "34131f092dc5df061bcf12528e2ce14308d5a220a381c885eb2bfde153e3c1da", 3455332),
+        ("MolecularProfileSummaries.tsv", "f163cbee550bcfa5904872b700e0ba73797d9b6cd62879b32ec5239da3b3b6f7", 572736),
+        ("VariantSummaries.tsv", "e483c014d1268c0b88123e4fcca1ae694e6bade2449c31443b8caff645bdc325", 395087),
+        ("AssertionSummaries.tsv", "99e4fc69a430dcfd2245c81947f52e3d02d2cc41038f83e04e10d9112713d2f2", 77158),
+        ("GeneSummaries.tsv", "0334a6cc861383ad7d7317043711cc2cea8ec931bbd64f2ad2e1571df8178b43", 94073),
+    )
+]
+
 REMOTE_FILES: dict[str, list[RemoteFile]] = {
     "hetionet": HETIONET,
     "pharmacotherapydb": PHARMACOTHERAPYDB,
@@ -540,6 +565,7 @@ REMOTE_FILES: dict[str, list[RemoteFile]] = {
     "pharmgkb": PHARMGKB,
     "cpic": CPIC,
     "clinvar": CLINVAR,
+    "civic": CIVIC,
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pmkg.ingest import (
+    civic,
     clinvar,
     cpic,
     disease_ontology,
@@ -39,6 +40,7 @@ JOBS: dict[str, tuple[SourceInfo, Job]] = {
     "pharmgkb": (pharmgkb.SOURCE, pharmgkb.run),
     "cpic": (cpic.SOURCE, cpic.run),
     "clinvar": (clinvar.SOURCE, clinvar.run),
+    "civic": (civic.SOURCE, civic.run),
     "pharmacotherapydb": (pharmacotherapydb.SOURCE, pharmacotherapydb.run),
 }
 

@@ -54,13 +54,15 @@ LABELS: dict[str, LabelSpec] = {
         _label("Gene", ("NCBIGene", "HGNC"), "A human gene; canonical id NCBIGene"),
         _label(
             "Variant",
-            ("dbSNP", "CLINVAR", "PHARMGKB", "PMKG.VARIANT"),
-            "A sequence variant; dbSNP rs id where known, else PMKG.VARIANT:<assembly>-<chrom>-<pos>-<ref>-<alt>",
+            ("dbSNP", "CLINVAR", "PHARMGKB", "PMKG.VARIANT", "CIVIC.VID"),
+            "A sequence variant; dbSNP rs id where known, else PMKG.VARIANT:<assembly>-<chrom>-<pos>-<ref>-<alt>; "
+            "CIViC's variants (CIVIC.VID) are their own nodes, linked to these by CORRESPONDS_TO",
         ),
         _label(
             "Drug",
-            ("DRUGBANK", "CHEMBL.COMPOUND", "DRUGCENTRAL", "MESH", "UMLS", "PHARMGKB"),
-            "A compound or drug; canonical id DrugBank, else ChEMBL, else DrugCentral",
+            ("DRUGBANK", "CHEMBL.COMPOUND", "DRUGCENTRAL", "MESH", "UMLS", "PHARMGKB", "PMKG.DRUG"),
+            "A compound or drug; canonical id DrugBank, else ChEMBL, else DrugCentral; a therapy only CIViC names "
+            "(newer than DrugCentral 2016, or a class such as 'Chemotherapy') is PMKG.DRUG:<name-slug>",
         ),
         _label(
             "Disease",
@@ -75,6 +77,16 @@ LABELS: dict[str, LabelSpec] = {
         _label("PharmacologicClass", ("NDFRT", "ATC", "MESH", "FDA.EPC", "CHEBI"), "A pharmacologic class"),
         _label("Anatomy", ("UBERON",), "An anatomical structure"),
         _label("SequenceFeature", ("SO",), "A Sequence Ontology term (variant consequences)"),
+        _label(
+            "MolecularProfile",
+            ("CIVIC.MP",),
+            "A CIViC molecular profile: one variant, or several combined (AND, OR, NOT); evidence attaches to it",
+        ),
+        _label(
+            "DrugCombination",
+            ("PMKG.COMBINATION",),
+            "Drugs given together (CIViC 'Combination', or 'Sequential' in order); evidence is about the whole",
+        ),
         _label("Patient", ("PMKG.PATIENT",), "A pseudonymous patient"),
         _label("Source", ("PMKG.SOURCE",), "An ingested upstream source with its version and licence"),
     )
@@ -152,6 +164,32 @@ RELATIONSHIPS: dict[str, RelSpec] = {
         _rel("CARRIES", "Patient carries a variant (with zygosity)", ("Patient", "Variant")),
         _rel("HAS_DIPLOTYPE", "Patient's star-allele diplotype for a gene", ("Patient", "Gene")),
         _rel("HAS_PGX_RECOMMENDATION", "CPIC/DPWG recommendation for the patient's genotype", ("Patient", "Drug")),
+        _rel(
+            "HAS_COMPONENT",
+            "A molecular profile's variants; a drug combination's drugs",
+            ("MolecularProfile", "Variant"),
+            ("DrugCombination", "Drug"),
+        ),
+        _rel(
+            "CORRESPONDS_TO", "A CIViC variant and the ClinVar/dbSNP variant CIViC names for it", ("Variant", "Variant")
+        ),
+        *(
+            _rel(
+                name,
+                f"CIViC predictive evidence: {meaning} (items, levels, directions on the edge)",
+                ("MolecularProfile", "Drug"),
+                ("MolecularProfile", "DrugCombination"),
+            )
+            for name, meaning in (
+                ("PREDICTS_SENSITIVITY_TO", "sensitivity/response"),
+                ("PREDICTS_RESISTANCE_TO", "resistance"),
+                ("PREDICTS_REDUCED_SENSITIVITY_TO", "reduced sensitivity"),
+                ("PREDICTS_ADVERSE_RESPONSE_TO", "adverse response"),
+            )
+        ),
+        _rel("DIAGNOSTIC_OF", "CIViC diagnostic evidence for a disease", ("MolecularProfile", "Disease")),
+        _rel("PROGNOSTIC_OF", "CIViC prognostic evidence in a disease", ("MolecularProfile", "Disease")),
+        _rel("PREDISPOSES_TO", "CIViC predisposing evidence for a disease", ("MolecularProfile", "Disease")),
         _rel("PREDICTED_TREATS", "Model prediction: repurposing candidate", ("Drug", "Disease")),
         _rel("PREDICTED_BENEFIT", "Model prediction: drug suits patient", ("Patient", "Drug")),
     )

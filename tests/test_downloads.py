@@ -377,6 +377,7 @@ BUNDLE_SOURCES = {
     "pharmgkb",
     "cpic",
     "clinvar",
+    "civic",
 }
 
 

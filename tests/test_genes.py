@@ -32,7 +32,7 @@ def _gene(result, gene_id):
 
 
 def test_one_node_per_gene_of_the_newest_file_with_the_older_files_xrefs(result):
-    assert {n.label for n in result.nodes} == {"Gene"} and len(result.nodes) == 673
+    assert {n.label for n in result.nodes} == {"Gene"} and len(result.nodes) == 678
     cdk2 = _gene(result, "NCBIGene:1017")
     assert (cdk2["symbol"], cdk2["name"], cdk2["full_name"]) == ("CDK2", "CDK2", "cyclin dependent kinase 2")
     assert cdk2["type_of_gene"] == "protein-coding"
@@ -65,14 +65,14 @@ def test_a_lone_upstream_gene_info_is_the_newest_file(tmp_path):
     shutil.copy(NEWEST, tmp_path / "genes/Homo_sapiens.gene_info.gz")
     resolver = Resolver.from_data_dir(tmp_path)
     assert resolver.gene("NCBIGene:1557") == "NCBIGene:1557" and resolver.gene_by_symbol("CYP2D6") == "NCBIGene:1565"
-    assert len(genes.run(tmp_path).nodes) == 673
+    assert len(genes.run(tmp_path).nodes) == 678
 
 
 def test_the_2015_header_style_is_read(tmp_path):
     (tmp_path / "genes").mkdir()
     shutil.copy(OLDER, tmp_path / "genes/Homo_sapiens.gene_info.gz")
     old = genes.run(tmp_path)
-    assert len(old.nodes) == 674 and old.skipped == {"other taxon": 1}  # 673 kept genes + one discontinued
+    assert len(old.nodes) == 679 and old.skipped == {"other taxon": 1}  # 678 kept genes + one discontinued
     cdk2_2015 = _gene(old, "NCBIGene:1017")
     assert "HGNC:1771" in cdk2_2015["xrefs"] and cdk2_2015["full_name"] == "cyclin-dependent kinase 2"
 
@@ -86,12 +86,12 @@ def test_malformed_rows_are_warned_with_file_and_line_and_the_rest_kept(result):
     assert result.skipped["malformed dbXref"] == 1
     assert result.unresolved_examples == {"gene_omim GeneID not in gene_info": ["NCBIGene:1"]}
     warnings = "\n".join(result.warnings)
-    assert f"{NEWEST}:675: expected 16 columns, found 9" in warnings
-    assert f"{NEWEST}:676: GeneID 'CDK2' is not a number" in warnings
-    assert f"{NEWEST}:677: GeneID 999999901 has no Symbol" in warnings
-    assert f"{NEWEST}:678: GeneID 1017 appeared on an earlier line" in warnings
+    assert f"{NEWEST}:680: expected 16 columns, found 9" in warnings
+    assert f"{NEWEST}:681: GeneID 'CDK2' is not a number" in warnings
+    assert f"{NEWEST}:682: GeneID 999999901 has no Symbol" in warnings
+    assert f"{NEWEST}:683: GeneID 1017 appeared on an earlier line" in warnings
     assert "dbXref 'HGNC' is not PREFIX:ID; xref skipped, gene kept" in warnings
-    assert "gene_omim.orgHsEg.tsv:1137: expected numeric GeneID and MIM, found '1017', 'not-a-mim'" in warnings
+    assert "gene_omim.orgHsEg.tsv:1171: expected numeric GeneID and MIM, found '1017', 'not-a-mim'" in warnings
 
 
 def test_provenance_and_checksums_on_every_record(result):
