@@ -276,7 +276,7 @@ def model_card(
         )
     else:
         split_text = f"random: {cfg.val_frac:.0%} val, {cfg.test_frac:.0%} test of the {rel} edges (seed {cfg.seed})"
-    negatives = "uniform" if cfg.negatives == "uniform" else "seen_dst"
+    negatives = cfg.negative_diseases()
     neg_text = (
         f"over candidate {src}s × all {dst}s" if negatives == "uniform"
         else f"over candidate {src}s × the {dst}s that have a training edge"

@@ -98,7 +98,9 @@ class TrainConfig:
         lr, weight_decay: Adam's.
         neg_ratio: sampled negatives per positive.
         negatives: where negatives' diseases come from: ``"seen_dst"`` (diseases with a training positive),
-            ``"uniform"`` (every disease); ``"auto"`` is ``"seen_dst"``.
+            ``"uniform"`` (every disease); ``"auto"`` is ``"seen_dst"`` on zero-shot splits (a held-out disease
+            must not appear only as a negative) and ``"uniform"`` otherwise (chosen on the external set: see the
+            docs' "Model and evaluation").
         rank_loss_weight: weight of the filtered per-disease softmax term (:func:`rank_loss`).
         mp_target_dropout: share of training target edges (or diseases, see ``hide_unit``) hidden from message
             passing and path counts each epoch, and predicted.
@@ -179,6 +181,12 @@ class TrainConfig:
             "embeddings": self.embeddings, "sparse": self.sparse, "prune": self.prune,
             "paths": tuple(self.paths), "path_hidden": self.path_hidden,
         }
+
+    def negative_diseases(self) -> str:
+        """``"uniform"`` or ``"seen_dst"``: where this run's negatives' diseases come from."""
+        if self.negatives == "auto":
+            return "seen_dst" if self.split in ("disease_holdout", "disease_set") else "uniform"
+        return self.negatives
 
     def hides_diseases(self) -> bool:
         """Whether each epoch hides whole destination nodes (zero-shot splits) rather than single edges."""
@@ -393,10 +401,10 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = np.random.default_rng(config.seed)
     train_codes = np.sort(pair_codes(split.train, n_dst))
-    # Negatives come from the candidate drugs (the ones every ranking covers) and, by default, from the
-    # diseases with a training positive: a disease without any (every held-out one) would otherwise appear
-    # only as a negative and the model would learn "no edge = negative", which the test diseases violate.
-    dst_pool = None if config.negatives == "uniform" else np.unique(split.train[1])
+    # Negatives come from the candidate drugs (the ones every ranking covers). On a zero-shot split their
+    # diseases are those with a training positive: a held-out disease would otherwise appear only as a
+    # negative and the model would learn "no edge = negative", which the test diseases violate.
+    dst_pool = None if config.negative_diseases() == "uniform" else np.unique(split.train[1])
     src_pool = test_cands.src
     full_inputs = model.inputs(data)
     loss_fn = torch.nn.BCEWithLogitsLoss()

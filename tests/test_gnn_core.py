@@ -344,3 +344,10 @@ def test_split_none_trains_on_every_label_for_the_fixed_epochs(export: GraphExpo
     assert result.split.val.shape[1] == result.split.test.shape[1] == 0
     assert len(result.history) == 3 and result.best_epoch == 3
     assert result.data[TARGET].edge_index.shape[1] == export.edges[TARGET].shape[1]
+
+
+def test_auto_negatives_are_uniform_except_on_zero_shot_splits() -> None:
+    assert TrainConfig(split="none").negative_diseases() == "uniform"
+    assert TrainConfig(split="random").negative_diseases() == "uniform"
+    assert TrainConfig(split="disease_holdout").negative_diseases() == "seen_dst"
+    assert TrainConfig(split="random", negatives="seen_dst").negative_diseases() == "seen_dst"
