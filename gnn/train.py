@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from pmkg.gnn import TARGET
 from pmkg.gnn.candidates import Candidates, evaluation_candidates
@@ -421,6 +422,7 @@ def train(
         test_paths = featurizer.block(test_cands.src, test_cands.dst)
     hide_diseases = config.hides_diseases()
     train_dst = np.unique(split.train[1])
+    pair_keys = [k for k in data.edge_types if k != target and (k[0], k[2]) == (src_label, dst_label)]
     reject_fold = None
     if config.crossfit_negatives and config.folds:
         from pmkg.gnn.crossfit import pair_folds
@@ -436,11 +438,20 @@ def train(
         t0 = time.perf_counter()
         model.train()
         visible = split.train
+        hidden_dst = None
         if config.mp_target_dropout > 0:
             sup = hidden_positives(rng, split.train, config.mp_target_dropout, hide_diseases, train_dst)
             visible = remove_pairs(split.train, sup, n_dst)
             epoch_graph = replace_edges(data, target, visible)
-            inputs = model.inputs(epoch_graph, base=full_inputs, changed=[target, reverse_key(target)])
+            changed = [target, reverse_key(target)]
+            if hide_diseases and config.holdout_drop_pair_edges:
+                # A hidden disease loses its other drug edges (PALLIATES) as a held-out disease does.
+                hidden_dst = np.unique(sup[1])
+                for key in pair_keys:
+                    edges = data[key].edge_index.numpy()
+                    epoch_graph = replace_edges(epoch_graph, key, edges[:, ~np.isin(edges[1], hidden_dst)])
+                    changed += [key, reverse_key(key)]
+            inputs = model.inputs(epoch_graph, base=full_inputs, changed=changed)
         else:
             sup, inputs = split.train, full_inputs
         # Zero-shot epochs contrast a hidden disease's drugs with other drugs of the hidden diseases only.
@@ -457,7 +468,10 @@ def train(
         if featurizer is not None:
             assert model.path_scorer is not None
             # The epoch's world: its hidden positives are absent from the path counts as from message passing.
-            path_block = model.path_scorer.block(featurizer.block(src_pool, cols, visible))
+            block = featurizer.block(src_pool, cols, visible)
+            if hidden_dst is not None:
+                block = without_pair_paths(block, featurizer.names, hidden_dst)
+            path_block = model.path_scorer.block(block)
         logits = model.score_pairs(h, torch.from_numpy(pairs))
         if path_block is not None:
             logits = logits + path_block[src_pos[pairs[0]], np.searchsorted(cols, pairs[1])]
@@ -505,6 +519,17 @@ def train(
         test_candidates=test_cands, val_candidates=val_cands, val_scores=val_scores, test_paths=test_paths,
         train_seconds=train_seconds,
     )
+
+
+PAIR_PATHS = ("CpD",)  # metapaths made of a single non-target drug–disease edge
+
+
+def without_pair_paths(block: PathBlock, names: tuple[str, ...] | list[str], hidden_dst: np.ndarray) -> PathBlock:
+    """``block`` with the single-edge drug–disease metapaths (``CpD``) zeroed in the columns of ``hidden_dst``:
+    an epoch's hidden diseases lose their PALLIATES paths, as held-out diseases do."""
+    keep = (~np.isin(block.cols, hidden_dst)).astype(np.float32)
+    mats = [m @ sp.diags(keep) if name in PAIR_PATHS else m for name, m in zip(names, block.mats, strict=True)]
+    return PathBlock(block.rows, block.cols, [sp.csr_matrix(m) for m in mats])
 
 
 def hidden_positives(

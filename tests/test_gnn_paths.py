@@ -149,3 +149,22 @@ def test_chunked_scoring_of_a_large_block_matches_one_block(hybrid, monkeypatch:
 def test_pure_gnn_config_has_no_path_term(export: GraphExport) -> None:
     result = train(export, replace(HYBRID, paths=(), epochs=1), progress=False)
     assert result.model.path_scorer is None and result.model.hparams["paths"] == []
+
+
+def test_an_epochs_hidden_diseases_lose_their_palliates_paths() -> None:
+    import scipy.sparse as sp
+    from pmkg.gnn.path_features import PathBlock
+    from pmkg.gnn.train import without_pair_paths
+
+    mats = [sp.csr_matrix(np.ones((2, 3))), sp.csr_matrix(np.full((2, 3), 2.0))]
+    block = PathBlock(np.array([0, 1]), np.array([4, 5, 6]), mats)
+    out = without_pair_paths(block, ["CpD", "CbGaD"], np.array([5]))
+    np.testing.assert_array_equal(out.mats[0].toarray(), [[1, 0, 1], [1, 0, 1]])
+    np.testing.assert_array_equal(out.mats[1].toarray(), mats[1].toarray())
+
+
+def test_zero_shot_training_with_paths_hides_whole_diseases(export: GraphExport) -> None:
+    config = TrainConfig(epochs=2, hidden=16, threads=1, split="disease_holdout", patience=5)
+    result = train(export, config, progress=False)
+    assert config.hides_diseases() and len(result.history) == 2
+    assert all(np.isfinite(h["loss"]) for h in result.history)
