@@ -4,6 +4,12 @@
 ``Gene::1017`` becomes ``NCBIGene:1017``. Hetionet's treats (CtD) and palliates (CpD) edges are the
 PharmacotherapyDB indications, which the ``pharmacotherapydb`` job ingests with their own provenance;
 they are counted here and left to that job so the training labels have one source.
+
+The edge file of the bundle samples 5,000 edges of each large metaedge. Where the compiled source tables of
+two of them are present (dhimmel/integrate's ``CbG-binding.tsv``, compound binds gene, and
+``DaG-association.tsv``, disease associates with gene), those edges come from the tables instead, complete
+(every row whose two ends are Hetionet nodes) and with their evidence: the sources, PubMed ids, actions and
+affinities of a binding, the sources of an association, and each row's own licence.
 """
 
 from __future__ import annotations
@@ -70,6 +76,49 @@ METAEDGES: dict[str, tuple[str, bool]] = {
     "PCiC": ("IN_CLASS", True),
 }
 LEFT_TO_PHARMACOTHERAPYDB = {"CtD", "CpD"}
+# metaedge -> (compiled table, its required columns)
+TABLES: dict[str, tuple[str, list[str]]] = {
+    "CbG": ("hetionet/CbG-binding.tsv", ["drugbank_id", "entrez_gene_id", "sources", "pubmed_ids", "license"]),
+    "DaG": ("hetionet/DaG-association.tsv", ["doid_id", "entrez_gene_id", "sources", "license"]),
+}
+
+
+def _split(value: str) -> list[str]:
+    return [v for v in (value or "").split("|") if v]
+
+
+def _table_edges(
+    data_dir: Path, metaedge: str, known: dict[str, tuple[str, str]], result: IngestResult, prov: dict
+) -> Path | None:
+    """Edges of ``metaedge`` from its compiled table, if the bundle has it; returns the file read."""
+    relative, required = TABLES[metaedge]
+    path = data_dir / relative
+    if not path.is_file():
+        return None
+    rel_type = METAEDGES[metaedge][0]
+    for line_number, row in read_tsv(path, required, result):
+        if metaedge == "CbG":
+            ends = (f"Compound::{row['drugbank_id'].strip()}", f"Gene::{row['entrez_gene_id'].strip()}")
+        else:
+            ends = (f"Disease::{row['doid_id'].strip()}", f"Gene::{row['entrez_gene_id'].strip()}")
+        if ends[0] not in known or ends[1] not in known:
+            result.skipped[f"{metaedge} table row outside Hetionet's nodes"] += 1
+            continue
+        (src_label, src), (dst_label, dst) = known[ends[0]], known[ends[1]]
+        props = {"metaedge": metaedge, **prov, "evidence": _split(row["sources"])}
+        if row.get("license", "").strip():
+            props["license"] = row["license"].strip()
+        if metaedge == "CbG":
+            props["pmids"] = _split(row.get("pubmed_ids", ""))
+            props["actions"] = _split(row.get("actions", ""))
+            affinity = (row.get("affinity_nM") or "").strip()
+            if affinity:
+                try:
+                    props["affinity_nM"] = float(affinity)
+                except ValueError:
+                    result.warn(f"{path}:{line_number}", f"affinity_nM {affinity!r} is not a number; left out")
+        result.edges.append(EdgeRecord(rel_type, src_label, src, dst_label, dst, props))
+    return path
 
 
 def _pathway_curie(local: str) -> str:
@@ -105,6 +154,7 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
         known[row["id"]] = (label, curie)
         result.nodes.append(NodeRecord(label, curie, {"name": row["name"], **KINDS[kind][2], **prov}))
 
+    tables = {m: _table_edges(data_dir, m, known, result, prov) for m in TABLES}
     for line_number, row in read_tsv(edge_file, ["source", "metaedge", "target"], result):
         metaedge = row["metaedge"]
         if metaedge in LEFT_TO_PHARMACOTHERAPYDB:
@@ -123,9 +173,13 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
             ends.append(known[end])
         if len(ends) != 2:
             continue
+        if tables.get(metaedge) is not None:
+            result.skipped[f"{metaedge} (read complete from its compiled table)"] += 1
+            continue
         rel_type, reverse = METAEDGES[metaedge]
         (src_label, src), (dst_label, dst) = reversed(ends) if reverse else ends
         result.edges.append(EdgeRecord(rel_type, src_label, src, dst_label, dst, {"metaedge": metaedge, **prov}))
 
-    result.files = {str(p): sha256_of(p) for p in (node_file, edge_file)}
+    read = [node_file, edge_file, *(p for p in tables.values() if p is not None)]
+    result.files = {str(p): sha256_of(p) for p in read}
     return result
