@@ -131,6 +131,7 @@ class BiolinkMapping:
             self.sources = {name: _source(name, spec) for name, spec in (data.get("sources") or {}).items()}
             self.categories = {label: _category(label, spec) for label, spec in (data.get("categories") or {}).items()}
             self.query_aliases = dict(data.get("query_aliases") or {})
+            self.non_biolink_prefixes = {str(k): str(v) for k, v in (data.get("non_biolink_prefixes") or {}).items()}
             rows = [_predicate(i, spec) for i, spec in enumerate(data.get("predicates") or [])]
         except (KeyError, TypeError, AttributeError) as exc:
             raise MappingError(f"{path}: malformed mapping ({type(exc).__name__}: {exc})") from None

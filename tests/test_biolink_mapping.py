@@ -160,3 +160,17 @@ def test_a_malformed_table_is_refused_with_the_entry_named():
     data["predicates"][0]["agent_type"] = "robot"
     with pytest.raises(MappingError, match=r"predicates\[0\].*agent_type 'robot'"):
         BiolinkMapping(data)
+
+
+def test_non_biolink_prefixes_are_exactly_the_exported_ones_biolink_lacks(mapping):
+    import json
+    from importlib.resources import files
+
+    prefix_map = json.loads((files("biolink_model") / "prefixmaps" / "biolink-model-prefix-map.json").read_text())
+    written = {
+        mapping.curie_out(label, f"{prefix}:x").partition(":")[0]
+        for label, spec in LABELS.items()
+        if mapping.exported(label) and label in mapping.categories
+        for prefix in spec.prefixes
+    }
+    assert set(mapping.non_biolink_prefixes) == written - set(prefix_map)

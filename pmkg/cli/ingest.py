@@ -5,6 +5,7 @@
   ``pmkg ingest patients`` is added to this group by :mod:`pmkg.cli.patients`.
 * ``pmkg stats``: node and edge counts.
 * ``pmkg export rdf``: the graph as Turtle with Bioregistry IRIs (:mod:`pmkg.kg.rdf`).
+* ``pmkg export kgx``: the graph as Biolink-typed KGX nodes/edges files with a manifest (:mod:`pmkg.kg.kgx`).
 
 Heavy modules load only when a command runs, so ``pmkg --help`` stays fast.
 """
@@ -178,4 +179,26 @@ def export_rdf(
     setup_logging(quiet)
     with open_store(graph) as store:
         report = write_turtle(store, out, progress=not quiet)
+    typer.echo(report.summary())
+
+
+@export_app.command("kgx")
+def export_kgx(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the nodes/edges files, manifest and bundle.")],
+    kgx_format: Annotated[
+        str, typer.Option("--format", "-f", help="tsv (KGX TSV, lists |-separated) or jsonl (KGX JSON Lines).")
+    ] = "tsv",
+    bundle: Annotated[bool, typer.Option(help="Also pack the files into pmkg-kgx.tar.gz.")] = True,
+    graph: GraphOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Every node and edge (patients and Source nodes excepted) as Biolink-typed KGX, with a manifest.json."""
+    from pmkg.kg.kgx import FORMATS
+    from pmkg.kg.kgx import export_kgx as write_kgx
+
+    if kgx_format not in FORMATS:
+        raise fail(f"--format {kgx_format!r}: use one of {', '.join(FORMATS)}")
+    setup_logging(quiet)
+    with open_store(graph) as store:
+        report = write_kgx(store, out, kgx_format, progress=not quiet, bundle=bundle)
     typer.echo(report.summary())
