@@ -86,7 +86,7 @@ def test_gzip_reads_back_as_the_tsv(tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("small_blocks")
 def test_parquet_reads_back_with_pyarrow(tmp_path: Path) -> None:
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow.parquet as pq
     args = pair_arrays()
     drugs, diseases, scores, probabilities, ranks, known = args
     path = write_pairs(tmp_path / "pairs.parquet", *args, "v1")

@@ -228,3 +228,18 @@ def test_disease_features_can_read_ontology_parents_but_never_an_indication(expo
     assert within.shape[1] > without.shape[1]  # IS_A parents and RESEMBLES neighbours are in
     drugs_only = {k: v for k, v in export.edges.items() if {k[0], k[2]} == {"Drug", "Disease"}}
     assert neighbourhood_profile(drugs_only, num_nodes, "Disease", {"Drug", "Disease"}, within_label=True).shape[1] == 0
+
+
+def test_release_predictions_for_a_chosen_disease_list_as_parquet(store, release, tmp_path):
+    import pyarrow.parquet as pq
+
+    _, outcome, _ = release
+    out = tmp_path / "pairs.parquet"
+    predicted = predict_repurposing(store, outcome.model_dir, top_k=2, out_tsv=out, write_back=False,
+                                    progress=False, diseases="DOID:10652,DOID:1612")
+    table = pq.read_table(out).to_pydict()
+    assert set(table["disease_id"]) == {"DOID:10652", "DOID:1612"}
+    assert predicted.pairs_scored == len(table["drug_id"]) and predicted.written_to_graph == 0
+    with pytest.raises(ValueError, match="DOID:0000000"):
+        predict_repurposing(store, outcome.model_dir, out_tsv=tmp_path / "x.tsv", write_back=False,
+                            progress=False, diseases="DOID:0000000")

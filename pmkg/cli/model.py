@@ -140,11 +140,17 @@ def train(
 def predict_repurposing(
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the latest trained).")] = None,
     all_pairs: Annotated[bool, typer.Option("--all", help="Write every candidate pair to --out.")] = False,
-    out: Annotated[Path | None, typer.Option(help="TSV path for --all.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Pair file for --all: .tsv, .tsv.gz or .parquet (chosen by the suffix).")
+    ] = None,
     top_k: Annotated[int, typer.Option(min=1, max=1000, help="Candidates per disease written to the graph.")] = 50,
     write: Annotated[bool, typer.Option("--write/--no-write", help="Write PREDICTED_TREATS edges.")] = True,
     diseases: Annotated[
-        str, typer.Option(help="indicated (diseases with a TREATS/PALLIATES edge) | all (every Disease node)")
+        str,
+        typer.Option(
+            help="indicated (diseases with a TREATS/PALLIATES edge) | all (every Disease node) | a comma-separated "
+            "list of disease CURIEs | a file with one disease id per line"
+        ),
     ] = "indicated",
     models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
     graph: GraphOpt = None,
@@ -156,7 +162,7 @@ def predict_repurposing(
 
     setup_logging(quiet)
     if all_pairs and out is None:
-        raise fail("--all needs --out FILE.tsv")
+        raise fail("--all needs --out FILE (.tsv, .tsv.gz or .parquet)")
     with open_store(graph) as store:
         require_ingested(store)  # an empty graph first: its fix (ingest, then train) comes before a model's
         try:

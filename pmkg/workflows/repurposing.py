@@ -20,6 +20,7 @@ import numpy as np
 from pmkg.kg.export import export_graph
 from pmkg.kg.predictions import PredictedLink, write_predicted_treats
 from pmkg.kg.store import GraphStore
+from pmkg.workflows.pair_output import COLUMNS as PAIR_COLUMNS
 
 if TYPE_CHECKING:  # torch loads only when a model is trained or scored
     from pmkg.gnn.crossfit import FoldRun
@@ -181,24 +182,32 @@ def predict_repurposing(
     progress: bool = True,
     diseases: str = "indicated",
 ) -> PredictionOutcome:
-    """Score the candidate Drug x Disease pairs; write the TSV and the top-k novel candidates per disease.
+    """Score the candidate Drug x Disease pairs; write the pair file and the top-k novel candidates per disease.
 
-    Which pairs: candidate drugs (every Drug with an edge besides an indication) × ``diseases``
-    (``"indicated"``: diseases with a TREATS or PALLIATES edge; ``"all"``: every Disease), see
-    :mod:`gnn.candidates`. The TSV ranks every candidate drug for each disease (1 = best) and flags known
-    indications. The graph receives only candidates that are not already ``TREATS`` edges, ranked among
-    themselves.
+    Which pairs: candidate drugs (every Drug with an edge besides an indication) × ``diseases``: ``"indicated"``
+    (diseases with a TREATS or PALLIATES edge), ``"all"`` (every Disease), a comma-separated list of disease
+    CURIEs, or a file with one id per line (:func:`pmkg.workflows.pair_output.parse_disease_selection`). The pair
+    file (``.tsv``, ``.tsv.gz`` or ``.parquet`` by its suffix) ranks every candidate drug for each disease (1 =
+    best) and flags known indications. The graph receives only candidates that are not already ``TREATS``
+    edges, ranked among themselves.
     """
     from pmkg.gnn import TARGET
     from pmkg.gnn.artifacts import load_model
     from pmkg.gnn.calibration import calibration_from_dict
-    from pmkg.gnn.candidates import prediction_candidates
+    from pmkg.gnn.candidates import Candidates, prediction_candidates
     from pmkg.gnn.predict import rank_all, score_candidates, top_k_per_disease
+    from pmkg.workflows.pair_output import output_format, parse_disease_selection, write_pairs
 
     t0 = time.perf_counter()
+    if out_tsv is not None:
+        output_format(out_tsv)  # a bad suffix fails before the scoring
     loaded = load_model(model_dir)
     export = export_graph(store, progress=progress)
-    cands = prediction_candidates(export, TARGET, diseases)
+    if diseases in ("indicated", "all"):
+        cands = prediction_candidates(export, TARGET, diseases)
+    else:
+        drugs_only = prediction_candidates(export, TARGET, "indicated")
+        cands = Candidates(drugs_only.src, parse_disease_selection(diseases, export))
     scores = score_candidates(loaded.model, loaded.graph(export), cands)
     calibration = calibration_from_dict(json.loads((model_dir / "calibration.json").read_text()))
     probabilities = calibration.probability(scores)
@@ -206,8 +215,8 @@ def predict_repurposing(
     drugs = [export.node_ids[TARGET[0]][i] for i in cands.src]
     disease_ids = [export.node_ids[TARGET[2]][j] for j in cands.dst]
     if out_tsv is not None:
-        write_pair_tsv(out_tsv, drugs, disease_ids, scores, probabilities, rank_all(scores), known,
-                       loaded.model_version)
+        write_pairs(out_tsv, drugs, disease_ids, scores, probabilities, rank_all(scores), known,
+                    loaded.model_version)
     written = 0
     if write_back:
         links = [
@@ -218,7 +227,7 @@ def predict_repurposing(
     return PredictionOutcome(loaded.model_version, scores.size, written, out_tsv, time.perf_counter() - t0)
 
 
-TSV_COLUMNS = ("drug_id", "disease_id", "score", "probability", "rank", "model_version", "known")
+TSV_COLUMNS = PAIR_COLUMNS
 
 
 def write_pair_tsv(
@@ -231,7 +240,10 @@ def write_pair_tsv(
     known: np.ndarray,
     model_version: str,
 ) -> None:
-    """One row per pair of ``drugs`` × ``diseases`` (CURIEs; ``scores`` is their (S, D) block), columns
+    """The row-by-row reference writer that :func:`pmkg.workflows.pair_output.write_pairs` replaced; kept so a
+    test and ``bench/bench_scoring.py`` can check the block writer against it byte for byte.
+
+    One row per pair of ``drugs`` × ``diseases`` (CURIEs; ``scores`` is their (S, D) block), columns
     :data:`TSV_COLUMNS`: ``drug_id disease_id score probability rank model_version``, then ``known`` (1 for
     an existing TREATS edge). Rows are grouped by disease, best rank first."""
     known_mask = np.zeros(scores.shape, dtype=bool)
