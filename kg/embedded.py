@@ -4,7 +4,13 @@
 the server on free loopback ports and writes ``PATH/server.json`` (ports, pid, password; mode 0600).
 A second process that opens the same ``PATH`` finds that file, checks the owner is alive and its Bolt
 port answers, and attaches over Bolt instead of starting a second server on the same files. The owner
-stops the server at exit; processes attached to it lose their connection then.
+stops the server at exit; processes attached to it lose their connection then, and
+:class:`~pmkg.kg.store.GraphStore` tells them so within seconds (the owner's pid is gone).
+
+The store's folder is private to its owner: it is created (or tightened) to mode 0700, and every folder under it
+to 0700 and every file to 0600 (:func:`secure_tree`) when the server starts, after each ingested source, and when
+the server stops. ArcadeDB creates its files through the JVM with the process umask; they sit inside the 0700
+folder from the start, so no other local user can read them even before they are tightened.
 """
 
 from __future__ import annotations
@@ -75,6 +81,46 @@ def register_client(path: str | os.PathLike, driver: object) -> None:
         _clients.setdefault(root, weakref.WeakSet()).add(driver)
 
 
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def secure_tree(root: str | os.PathLike) -> None:
+    """Make ``root`` and every folder under it 0700 and every file 0600 (links are left alone).
+
+    Files that vanish meanwhile (ArcadeDB rotates its WAL files) and files another user owns are skipped.
+    """
+    top = Path(root)
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        top.chmod(PRIVATE_DIR)
+    for folder, folders, files in os.walk(top):
+        for name in folders:
+            _chmod(Path(folder, name), PRIVATE_DIR)
+        for name in files:
+            _chmod(Path(folder, name), PRIVATE_FILE)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    with contextlib.suppress(FileNotFoundError, PermissionError):
+        if not path.is_symlink() and (path.stat().st_mode & 0o7777) != mode:
+            path.chmod(mode)
+
+
+def tighten(path: str | os.PathLike) -> None:
+    """:func:`secure_tree` for the store in ``path`` if this process owns its server (the ingest calls it)."""
+    root = Path(path).expanduser().resolve()
+    if root in _owned:
+        secure_tree(root)
+
+
+def owner_gone_message(path: str | os.PathLike, pid: int) -> str:
+    """What an attached process says when the server's owner has died: who, and what to do."""
+    return (
+        f"the embedded graph server's owner (pid {pid}) is gone, so the graph in {path} cannot be reached through it; "
+        "run the command again: it starts its own server on the same files (what was committed is kept)"
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -89,19 +135,26 @@ def _port_answers(port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with ``pid`` runs (one owned by another user counts; a zombie, killed but not yet
+    reaped by its parent, does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no procfs (macOS), or the process ended just now
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 @contextlib.contextmanager
 def _locked(path: Path):
-    with open(path / _LOCK, "a+") as fh:
+    fd = os.open(path / _LOCK, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    with os.fdopen(fd, "r+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -150,11 +203,13 @@ def start_or_attach(path: str | os.PathLike, heap: str | None = None) -> ServerE
     root = Path(path).expanduser().resolve()
     if root in _owned:
         return _owned[root][1]
-    root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    with contextlib.suppress(PermissionError):  # someone else's folder: attaching needs no chmod
+        root.chmod(PRIVATE_DIR)
     with _locked(root):
         existing = _read_descriptor(root)
         if existing and existing.get("pid") != os.getpid():
-            if _pid_alive(existing["pid"]) and _port_answers(existing["bolt_port"]):
+            if pid_alive(existing["pid"]) and _port_answers(existing["bolt_port"]):
                 log.info("attaching to embedded server of pid %s at %s", existing["pid"], root)
                 return ServerEndpoint(
                     bolt_uri=f"bolt://127.0.0.1:{existing['bolt_port']}",
@@ -194,10 +249,12 @@ def handle_sigterm_in_python() -> bool:
 
 
 def _start(root: Path, heap: str) -> ServerEndpoint:
+    secure_tree(root)  # a store made before pmkg kept it private, or copied in with other modes
     log_dir = root / "logs"
-    log_dir.mkdir(exist_ok=True)
+    log_dir.mkdir(exist_ok=True, mode=PRIVATE_DIR)
     jul_config = log_dir / "logging.properties"
     jul_config.write_text(_JUL_CONFIG.format(log_dir=log_dir))
+    jul_config.chmod(PRIVATE_FILE)
     # Read by arcadedb_embedded when it starts the JVM, which happens at most once per process.
     jvm_args = os.environ.get("ARCADEDB_JVM_ARGS", "")
     if "java.util.logging.config.file" not in jvm_args:
@@ -233,6 +290,7 @@ def _start(root: Path, heap: str) -> ServerEndpoint:
     )
     _write_descriptor(root, {"pid": os.getpid(), "bolt_port": bolt_port, "http_port": http_port, "password": password})
     _owned[root] = (server, endpoint)
+    secure_tree(root)
     atexit.register(stop, root)
     log.info("started embedded ArcadeDB at %s (bolt %s) in %.1fs", root, bolt_port, time.perf_counter() - t0)
     return endpoint
@@ -263,3 +321,4 @@ def stop(path: str | os.PathLike) -> None:
         descriptor = _read_descriptor(root)
         if descriptor and descriptor.get("pid") == os.getpid():
             (root / _DESCRIPTOR).unlink(missing_ok=True)
+        secure_tree(root)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,12 +17,18 @@ from typing import Any
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
-from neo4j.exceptions import AuthError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired, TransientError
 from pmkg.kg import embedded
 from pmkg.kg.config import GraphSettings
 from pmkg.kg.dialect import ARCADEDB, NEO4J, Dialect
 
 log = logging.getLogger(__name__)
+
+# A process attached to another process's embedded server lets the driver retry a failed transaction for this
+# long only, then checks that the owner is still alive before it retries again (up to ATTACHED_RETRY_BUDGET_S):
+# with the driver's own 30 s of retries, a dead owner meant a 30 s hang before any message.
+ATTACHED_RETRY_TIME_S = 1.0
+ATTACHED_RETRY_BUDGET_S = 30.0
 
 
 class GraphUnavailable(RuntimeError):
@@ -78,9 +85,11 @@ class GraphStore:
         dialect: Dialect,
         settings: GraphSettings,
         embedded_path: str | None = None,
+        owner_pid: int | None = None,
     ):
         self.driver = driver
         self.embedded_path = embedded_path  # set for embedded://; the bulk writer needs it
+        self.owner_pid = owner_pid  # set when attached to another process's embedded server
         self.database = database
         self.dialect = dialect
         self.settings = settings
@@ -101,9 +110,13 @@ class GraphStore:
         """
         options = driver_options or {}
         settings = GraphSettings.resolve(uri, user, password, database)
+        owner_pid = None
         if settings.uri.startswith("embedded://"):
             path = settings.uri.removeprefix("embedded://") or "pmkg-data/graph"
             endpoint = embedded.start_or_attach(path)
+            if not endpoint.owned:
+                owner_pid = endpoint.owner_pid
+                options = {"max_transaction_retry_time": ATTACHED_RETRY_TIME_S, **options}
             driver = GraphDatabase.driver(endpoint.bolt_uri, auth=(endpoint.user, endpoint.password), **options)
             embedded.register_client(path, driver)
             dialect, db, embedded_path = ARCADEDB, endpoint.database, path
@@ -121,15 +134,35 @@ class GraphStore:
             driver.verify_connectivity()
         except (ServiceUnavailable, AuthError, OSError) as exc:
             driver.close()
+            if owner_pid is not None and not embedded.pid_alive(owner_pid):
+                raise GraphUnavailable(embedded.owner_gone_message(embedded_path, owner_pid)) from None
             raise GraphUnavailable(
                 f"cannot reach the graph at {settings.describe()}: {exc}. For Neo4j, is `docker compose up -d neo4j` "
                 "running and are PMKG_GRAPH_USER / PMKG_GRAPH_PASSWORD set?"
             ) from exc
-        return cls(driver, db, dialect, settings, embedded_path)
+        return cls(driver, db, dialect, settings, embedded_path, owner_pid)
 
     def run(self, query: str, params: dict[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
-        """Run one statement in a managed (retried) transaction and return its rows as dicts."""
+        """Run one statement in a managed (retried) transaction and return its rows as dicts.
+
+        Attached to another process's embedded server, a connection failure raises :class:`GraphUnavailable`
+        within seconds once that process is gone, naming its pid (no chained driver tracebacks).
+        """
         _record(query, params)
+        if self.owner_pid is None:
+            return self._execute(query, params, write)
+        deadline = time.monotonic() + ATTACHED_RETRY_BUDGET_S
+        while True:
+            try:
+                return self._execute(query, params, write)
+            except (ServiceUnavailable, SessionExpired, TransientError):
+                if not embedded.pid_alive(self.owner_pid):
+                    raise GraphUnavailable(embedded.owner_gone_message(self.embedded_path, self.owner_pid)) from None
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def _execute(self, query: str, params: dict[str, Any] | None, write: bool) -> list[dict[str, Any]]:
         result = self.driver.execute_query(
             query,
             params or {},

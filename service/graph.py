@@ -81,7 +81,7 @@ class GraphGateway:
         store = self._current_store()
         try:
             return fn(store)
-        except (ServiceUnavailable, SessionExpired) as exc:
+        except (ServiceUnavailable, SessionExpired, GraphUnavailable) as exc:  # GraphUnavailable: an owner died
             self._drop_store(type(exc).__name__)
             raise GraphDown("the graph is unreachable") from None
         except Neo4jError as exc:

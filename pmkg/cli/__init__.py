@@ -20,7 +20,7 @@ import sys
 import typer
 
 from pmkg.cli import ingest, model, patients, research, serve
-from pmkg.cli.common import console
+from pmkg.cli.common import console, fail
 
 __all__ = ["app", "main"]
 
@@ -44,3 +44,12 @@ def main() -> None:
     except KeyboardInterrupt:
         console.print("interrupted")
         sys.exit(130)
+    except Exception as exc:
+        # The graph went away mid-command (e.g. the owner of an embedded server this process attached to died):
+        # one line that says what to do, exit 2, never a traceback. Anything else is a bug and keeps its traceback.
+        from pmkg.kg.embedded import EmbeddedServerError
+        from pmkg.kg.store import GraphUnavailable
+
+        if not isinstance(exc, GraphUnavailable | EmbeddedServerError):
+            raise
+        sys.exit(fail(str(exc)).exit_code)
