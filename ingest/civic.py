@@ -51,6 +51,7 @@ Graph mapping:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ from pmkg.ingest.hgvs import codon_key, protein_key
 from pmkg.ingest.pharmgkb import DrugNames
 from pmkg.ingest.xrefs import DO_FILES, Resolver
 from pmkg.kg.records import EdgeRecord, NodeRecord
+
+log = logging.getLogger(__name__)
 
 SOURCE = SourceInfo(
     name="civic",
@@ -965,8 +968,20 @@ def position_key(assembly: str, chrom: str, pos: int, ref: str, alt: str) -> tup
 
 
 def load_knowledge(data_dir: Path, resolver: Resolver) -> CivicKnowledge:
-    """The newest CIViC release under ``data_dir`` and the Disease Ontology's ``is_a`` links, indexed."""
-    civic = read_release(data_dir, resolver)
+    """The newest CIViC release under ``data_dir`` and the Disease Ontology's ``is_a`` links, indexed.
+
+    Rows the ingest job would warn about are counted here, not logged one by one (``pmkg ingest --source civic``
+    reports them): a service loading this at start-up should not repeat the release's flaws.
+    """
+    rows_log = logging.getLogger("pmkg.ingest.base")
+    level = rows_log.level
+    rows_log.setLevel(logging.ERROR)
+    try:
+        civic = read_release(data_dir, resolver)
+    finally:
+        rows_log.setLevel(level)
+    log.info("CIViC %s: %d rows with problems left out (see pmkg ingest --source civic)", civic.release,
+             civic.result.warning_count)  # fmt: skip
     parents, names = read_disease_hierarchy(data_dir)
     return CivicKnowledge(civic, parents, names).index()
 

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from pmkg.ingest.base import IngestResult, SourceInfo
 from pmkg.ingest.phenopackets import Phenopacket, PhenopacketError, read_phenopacket
+from pmkg.ingest.tumour import TumourInputError
 from pmkg.ingest.vcf import Genotype, VcfError, VcfFile, VcfRecord, read_vcf
 from pmkg.ingest.xrefs import Resolver, normalise_curie
 from pmkg.kg.records import EdgeRecord, NodeRecord
@@ -96,6 +97,9 @@ class PatientSummary:
     diplotypes: int = 0
     recommendations: int = 0
     contraindicated: int = 0
+    tumour_variants: int = 0  # tumour variants matched to CIViC variants
+    tumour_unmatched: int = 0  # tumour variants that match no CIViC variant (counted, not stored)
+    biomarker_profiles: int = 0  # CIViC molecular profiles the tumour has
 
 
 @dataclass
@@ -106,6 +110,7 @@ class PatientIngest:
     patients: list[PatientSummary] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)  # 'file: field ...: problem'
     files_read: int = 0
+    tumours: dict = field(default_factory=dict)  # pseudonym -> ingest.tumour.TumourMatch (CIViC matches)
 
     @property
     def synthetic(self) -> bool | None:
@@ -162,8 +167,11 @@ class PatientRecordBuilder:
         gene_ids: dict[str, str] | None = None,
         options: PatientIngestOptions | None = None,
         synthetic: bool = False,
+        civic=None,  # ingest.civic.CivicKnowledge: match tumour variants to CIViC (CARRIES -> CIVIC.VID)
     ):
         self.resolver = resolver
+        self.civic = civic
+        self.tumours: dict = {}  # pseudonym -> ingest.tumour.TumourMatch
         self.pseudonymiser = pseudonymiser
         self.pgx = pgx
         self.gene_ids = dict(gene_ids or {})
@@ -207,9 +215,13 @@ class PatientRecordBuilder:
         original_id: str,
         packet: Phenopacket | None,
         genotypes: list[tuple[VcfRecord, Genotype]] | None,
+        tumour_vcf=None,  # ingest.tumour.TumourVcf
     ) -> PatientSummary:
+        """Records for one patient. Raises ``ingest.tumour.TumourInputError`` (nothing recorded) for a tumour
+        variant in a gene nobody knows."""
         pid = self.pseudonymiser.pseudonym(original_id)
         summary = PatientSummary(pid, self.synthetic)
+        tumour = self._match_tumour(packet, tumour_vcf)
         props = {
             **self.prov,
             "synthetic": self.synthetic,
@@ -228,9 +240,53 @@ class PatientRecordBuilder:
                 profile = self.pgx.profile_from_records(genotypes, self.options.absent_as_reference)
                 self._pgx(pid, profile, summary)
                 props["pgx_genes_called"] = sorted(g for g, c in profile.calls.items() if c.called)
+        if tumour is not None:
+            self._tumour(pid, tumour, summary)
+            props["tumour_variants_unmatched"] = summary.tumour_unmatched
         self.result.nodes.append(NodeRecord("Patient", pid, props))
         self.result.rows_read["patients"] += 1
         return summary
+
+    def _match_tumour(self, packet: Phenopacket | None, tumour_vcf):
+        from pmkg.ingest.tumour import match_variants, variants_of_packet
+
+        variants = (variants_of_packet(packet) if packet is not None else []) + list(
+            tumour_vcf.variants if tumour_vcf is not None else []
+        )
+        if self.civic is None or not variants:
+            return None
+        return match_variants(variants, self.civic, self.resolver)
+
+    def _tumour(self, pid: str, match, summary: PatientSummary) -> None:
+        """``CARRIES`` to each CIViC variant the tumour matched (``matched_by``, ``variant_origin``)."""
+        self.tumours[pid] = match
+        carried: set[int] = set()
+        for found in match.matches:
+            for civic_id in found.civic_ids:
+                if civic_id in carried:
+                    continue
+                carried.add(civic_id)
+                vid = f"CIVIC.VID:{civic_id}"
+                if vid not in self._variants:
+                    self._variants.add(vid)
+                    self.result.nodes.append(NodeRecord("Variant", vid, dict(self.prov)))
+                    gene = self.civic.variant_gene(self.civic.release.variants[civic_id])
+                    if gene:
+                        self.result.edges.append(EdgeRecord("IN_GENE", "Variant", vid, "Gene", gene, dict(self.prov)))
+                somatic = found.variant.somatic
+                props = {
+                    **self.prov,
+                    "origin": found.variant.source,
+                    "variant_origin": "somatic" if somatic else "germline" if somatic is False else "unknown",
+                    "matched_by": found.matched_by,
+                    "civic_release": self.civic.version,
+                }
+                self.result.edges.append(EdgeRecord("CARRIES", "Patient", pid, "Variant", vid, props))
+        summary.tumour_variants = len(carried)
+        summary.tumour_unmatched = sum(match.unmatched.values())
+        summary.biomarker_profiles = len(match.profiles)
+        for reason, count in match.unmatched.items():
+            self.result.skipped[f"tumour variant: {reason}"] += count
 
     def _phenotypes(self, pid: str, packet: Phenopacket, summary: PatientSummary) -> None:
         for feature in packet.features:
@@ -413,10 +469,13 @@ def build_patients(
     options: PatientIngestOptions | None = None,
     pgx=None,
     progress: bool = False,
+    civic=None,
 ) -> PatientIngest:
     """Read every phenopacket and VCF under ``paths`` and build the records (see the module docstring).
 
     ``data_dir`` (the folder holding ``cpic/``) is needed for VCFs: star-allele calling and recommendations.
+    With ``civic`` (:func:`ingest.civic.load_knowledge`), phenopacket variant interpretations are matched to CIViC's
+    variants (:mod:`ingest.tumour`); a patient with a tumour variant in an unknown gene is a file error.
     Raises :class:`PatientIngestError` when the run mixes real and synthetic patients, or has VCFs but no
     ``cpic/`` data.
     """
@@ -467,8 +526,10 @@ def build_patients(
             "(synthetic patients never share a run, an export or a cohort with real ones)"
         )
     synthetic = kinds.pop() if kinds else False
-    builder = PatientRecordBuilder(resolver, pseudonymiser, pgx, gene_ids, options, synthetic)
-    ingest = PatientIngest(builder.result, file_errors=errors, files_read=len(packet_paths) + len(vcf_paths))
+    builder = PatientRecordBuilder(resolver, pseudonymiser, pgx, gene_ids, options, synthetic, civic)
+    ingest = PatientIngest(
+        builder.result, file_errors=errors, files_read=len(packet_paths) + len(vcf_paths), tumours=builder.tumours
+    )
     for message in errors:
         builder.result.warn("patients", message)
         builder.result.skipped["unreadable or invalid file"] += 1
@@ -497,7 +558,13 @@ def build_patients(
             vcf, index = by_sample[sample]
             used.add(sample)
             genotypes = [(record, record.genotype(index)) for record in vcf.records]
-        ingest.patients.append(builder.add_patient(packet.id, packet, genotypes))
+        try:
+            ingest.patients.append(builder.add_patient(packet.id, packet, genotypes))
+        except TumourInputError as exc:
+            message = f"{packet.path}: {exc}"
+            ingest.file_errors.append(message)
+            builder.result.warn("patients", message)
+            builder.result.skipped["unreadable or invalid file"] += 1
         bar.update()
     for sample, (vcf, index) in by_sample.items():
         if sample in used:

@@ -13,8 +13,10 @@ cannot leak clinical content:
 
 Read parts (:class:`Phenopacket`): subject (sex, age at last encounter), phenotypic features (with
 ``excluded``), diseases (with ``excluded``), interpretations (the diagnosis disease and each genomic
-interpretation's variant: VCF record, gene, zygosity from ``allelicState``, ACMG class), medical actions
-(treatment agents) and ``files[].individualToFileIdentifiers`` (which VCF sample is this individual).
+interpretation's variant: VCF record, gene, zygosity from ``allelicState``, ACMG class, HGVS ``expressions``
+checked by :func:`ingest.hgvs.parse_expression`, somatic when ``subjectOrBiosampleId`` names a tumour biosample),
+tumour biosamples (their ``histologicalDiagnosis`` is a diagnosis too), medical actions (treatment agents) and
+``files[].individualToFileIdentifiers`` (which VCF sample is this individual).
 
 A phenopacket made by ``pmkg cohort synth`` carries the external reference :data:`SYNTHETIC_REFERENCE`
 (``metaData.externalReferences``), which is how ingest knows to mark the patient ``synthetic: true``.
@@ -56,7 +58,7 @@ class Feature:
 class DiseaseTerm:
     id: str  # OMIM:, MONDO:, ORPHA:, DOID: ...
     excluded: bool
-    source: str  # 'diseases' or 'interpretation'
+    source: str  # 'diseases', 'interpretation' or 'biosample' (a tumour biosample's histologicalDiagnosis)
     status: str | None = None  # interpretation progressStatus (SOLVED, ...)
 
 
@@ -73,6 +75,12 @@ class PacketVariant:
     zygosity: str | None
     acmg: str | None
     interpretation_status: str | None
+    # For matching a tumour to CIViC (ingest.tumour): the checked HGVS expressions, their protein changes, whether
+    # subjectOrBiosampleId names a tumour biosample (None: not stated), and the field the variant came from.
+    hgvs: tuple[str, ...] = ()
+    proteins: tuple[str, ...] = ()
+    somatic: bool | None = None
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class Phenopacket:
     variants: list[PacketVariant] = field(default_factory=list)
     treatments: list[Treatment] = field(default_factory=list)
     vcf_samples: list[str] = field(default_factory=list)  # sample names this individual has in VCF files
+    tumour_samples: list[str] = field(default_factory=list)  # ids of biosamples that are tumour samples
+    tumour_diagnoses: list[str] = field(default_factory=list)  # tumour biosamples' histologicalDiagnosis ids
     synthetic: bool = False
     schema_version: str = "2"
     path: str = ""
@@ -201,6 +211,16 @@ def _read(document: dict, name: str) -> Phenopacket:
     for i, disease in enumerate(document.get("diseases") or []):
         term = _curie((disease.get("term") or {}).get("id"), f"diseases[{i}].term.id", name)
         packet.diseases.append(DiseaseTerm(term, bool(disease.get("excluded", False)), "diseases"))
+    from pmkg.ingest.tumour import tumour_biosamples
+
+    tumours = tumour_biosamples(document)
+    packet.tumour_samples = sorted(tumours)
+    for i, sample in enumerate(document.get("biosamples") or []):
+        diagnosis = (sample.get("histologicalDiagnosis") or {}) if isinstance(sample, dict) else {}
+        if diagnosis and str(sample.get("id")) in tumours:
+            term = _curie(diagnosis.get("id"), f"biosamples[{i}].histologicalDiagnosis.id", name)
+            packet.tumour_diagnoses.append(term)
+            packet.diseases.append(DiseaseTerm(term, False, "biosample"))  # the tumour's histology is a diagnosis
     for i, interpretation in enumerate(document.get("interpretations") or []):
         diagnosis = interpretation.get("diagnosis") or {}
         if diagnosis.get("disease"):
@@ -209,7 +229,7 @@ def _read(document: dict, name: str) -> Phenopacket:
             packet.diseases.append(DiseaseTerm(term, False, "interpretation", status))
         for j, genomic in enumerate(diagnosis.get("genomicInterpretations") or []):
             where = f"interpretations[{i}].diagnosis.genomicInterpretations[{j}]"
-            variant = _variant(genomic, where, name)
+            variant = _variant(genomic, where, name, tumours)
             if variant is not None:
                 packet.variants.append(variant)
     for i, action in enumerate(document.get("medicalActions") or []):
@@ -225,7 +245,7 @@ def _read(document: dict, name: str) -> Phenopacket:
     return packet
 
 
-def _variant(genomic: dict, where: str, name: str) -> PacketVariant | None:
+def _variant(genomic: dict, where: str, name: str, tumours: set[str] = frozenset()) -> PacketVariant | None:
     interpretation = genomic.get("variantInterpretation")
     if not interpretation:
         return None  # a gene-only interpretation (geneDescriptor) carries no variant
@@ -244,6 +264,13 @@ def _variant(genomic: dict, where: str, name: str) -> PacketVariant | None:
     rsid = _rsid(record.get("id")) or next(
         (_rsid(e.get("value")) for e in descriptor.get("expressions") or [] if e.get("syntax") == "dbsnp"), None
     )
+    from pmkg.ingest.tumour import packet_variant_fields
+
+    try:
+        hgvs, proteins = packet_variant_fields(descriptor, f"{where}.variantInterpretation", name)
+    except ValueError as exc:
+        raise PhenopacketError(str(exc)) from None
+    subject = genomic.get("subjectOrBiosampleId")
     return PacketVariant(
         gene_symbol=gene.get("symbol"),
         gene_id=gene.get("valueId"),
@@ -256,6 +283,10 @@ def _variant(genomic: dict, where: str, name: str) -> PacketVariant | None:
         zygosity=zygosity,
         acmg=interpretation.get("acmgPathogenicityClassification"),
         interpretation_status=genomic.get("interpretationStatus"),
+        hgvs=hgvs,
+        proteins=proteins,
+        somatic=True if subject in tumours else None,
+        where=f"{where}.variantInterpretation.variationDescriptor",
     )
 
 

@@ -89,6 +89,9 @@ class Explanation:
     known: str | None = None  # "treats" | "palliates" | None (drug-disease only)
     prediction: dict[str, Any] | None = None  # PREDICTED_TREATS {score, probability, rank, model_version}
     notes: list[str] = field(default_factory=list)
+    # patient-drug only: the CIViC evidence paths (rows of the named query patient_biomarker_therapies) whose
+    # therapy holds the drug, each with its evidence id, level, direction and disease fit
+    biomarker_evidence: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total_dwpc(self) -> float:
@@ -177,7 +180,10 @@ def explain_patient_drug(
 ) -> Explanation:
     """The top-``n`` evidence paths from a patient's diagnoses, phenotypes, diplotypes and variants to ``drug``.
 
-    Only ids and ontology term names are returned, never free-text patient data.
+    Beside the metapath paths, ``biomarker_evidence`` holds the CIViC evidence paths (``Patient-CARRIES-Variant
+    <-HAS_COMPONENT-MolecularProfile-PREDICTS_*->Drug``, through a combination too) with each item's evidence id and
+    level, from the named query ``patient_biomarker_therapies``. Only ids and ontology term names are returned,
+    never free-text patient data.
     """
     _check_n(n)
     patient_id, _ = resolve_node(store, "Patient", patient)
@@ -196,4 +202,14 @@ def explain_patient_drug(
     )
     if not paths:
         explanation.notes.append("no path of the patient metapath catalogue links this pair (see kg/metapaths.py)")
+    try:
+        _, rows = run_query(store, "patient_biomarker_therapies", {"patient": patient_id, "k": MAX_PATHS})
+    except QueryError as exc:
+        raise ExplainError(str(exc)) from exc
+    explanation.biomarker_evidence = [row for row in rows if drug_id in row["drug_ids"]][:n]
+    if explanation.biomarker_evidence:
+        explanation.notes.append(
+            "biomarker evidence (CIViC) is research evidence, not clinical decision support; 'Does Not Support' "
+            "rows are evidence against, resistance rows are warnings"
+        )
     return explanation

@@ -206,7 +206,14 @@ def export_cohort(store: GraphStore, synthetic: bool) -> CohortExport:
 WRITE_PREDICTED_BENEFIT = (
     "UNWIND $rows AS row MATCH (p:Patient {id: row.patient}) MATCH (d:Drug {id: row.drug}) "
     "MERGE (p)-[e:PREDICTED_BENEFIT]->(d) SET e.score = row.score, e.probability = row.probability, "
-    "e.rank = row.rank, e.pgx_flags = row.pgx_flags, e.model_version = $model_version RETURN count(e) AS written"
+    "e.rank = row.rank, e.pgx_flags = row.pgx_flags, e.model_version = $model_version, e.sources = row.sources, "
+    "e.reasons = row.reasons, e.civic_level = row.civic_level, e.civic_evidence_ids = row.civic_evidence_ids, "
+    "e.warning = row.warning RETURN count(e) AS written"
+)
+# Patients of a cohort whose tumour matched CIViC (CARRIES -> CIVIC.VID, written by patient ingest).
+PATIENTS_WITH_CIVIC_VARIANTS = (
+    "MATCH (p:Patient)-[:CARRIES]->(v:Variant) WHERE p.synthetic = $synthetic AND v.id STARTS WITH 'CIVIC.VID:' "
+    "RETURN collect(DISTINCT p.id) AS pid"
 )
 DELETE_STALE_PREDICTED_BENEFIT = (
     "MATCH (p:Patient)-[e:PREDICTED_BENEFIT]->(:Drug) WHERE p.id IN $patients DELETE e RETURN count(*) AS deleted"
@@ -217,10 +224,15 @@ DELETE_STALE_PREDICTED_BENEFIT = (
 class PredictedBenefit:
     patient: str
     drug: str
-    score: float
-    probability: float
+    score: float | None  # None for a biomarker-matched drug the model's graph lacks
+    probability: float | None
     rank: int
     pgx_flags: Sequence[str]
+    sources: Sequence[str] = ()  # why it is listed: civic, model, pgx
+    reasons: Sequence[str] = ()
+    civic_level: str | None = None  # best CIViC level of its sensitivity evidence
+    civic_evidence_ids: Sequence[str] = ()
+    warning: str | None = None  # resistance evidence that outranks the sensitivity
 
 
 def write_predicted_benefit(
@@ -228,7 +240,9 @@ def write_predicted_benefit(
 ) -> int:
     """``PREDICTED_BENEFIT {score, probability, rank, model_version, pgx_flags}``; replaces the patients' old ones.
 
-    ``pgx_flags`` is a list of strings such as ``'CPIC: avoid (Strong)'``; empty when no guideline applies.
+    ``pgx_flags`` is a list of strings such as ``'CPIC: avoid (Strong)'``; empty when no guideline applies. A drug
+    merged in from the tumour's CIViC evidence also carries ``sources``, ``reasons``, ``civic_level``,
+    ``civic_evidence_ids`` and ``warning`` (see :mod:`workflows.oncology`).
     """
     patients = sorted({link.patient for link in links})
     for start in range(0, len(patients), batch_size):
@@ -237,10 +251,15 @@ def write_predicted_benefit(
         {
             "patient": link.patient,
             "drug": link.drug,
-            "score": float(link.score),
-            "probability": float(link.probability),
+            "score": None if link.score is None else float(link.score),
+            "probability": None if link.probability is None else float(link.probability),
             "rank": int(link.rank),
             "pgx_flags": list(link.pgx_flags),
+            "sources": list(link.sources),
+            "reasons": list(link.reasons),
+            "civic_level": link.civic_level,
+            "civic_evidence_ids": list(link.civic_evidence_ids),
+            "warning": link.warning,
         }
         for link in links
     ]

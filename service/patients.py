@@ -80,7 +80,8 @@ class PatientModel:
             return self._pseudonymiser
 
     def score(
-        self, phenopacket: dict[str, Any], vcf: str | None, k: int, use_diagnosis: bool, keep: bool
+        self, phenopacket: dict[str, Any], vcf: str | None, k: int, use_diagnosis: bool, keep: bool,
+        tumour_vcf: str | None = None, assembly: str | None = None,
     ) -> ScoredPatient:
         """Score one patient; ``keep`` pseudonymises with the ingest key (for storing) instead of a throwaway one.
 
@@ -95,7 +96,8 @@ class PatientModel:
             )
         try:
             ingest = read_patient(
-                phenopacket, vcf, scorer=self.scorer, pseudonymiser=self.pseudonymiser() if keep else None
+                phenopacket, vcf, scorer=self.scorer, pseudonymiser=self.pseudonymiser() if keep else None,
+                tumour_vcf=tumour_vcf, assembly=assembly,
             )
         except PatientInputError as exc:
             raise _located(str(exc)) from None
@@ -137,7 +139,7 @@ def load_patient_model(model_dir: Path, data_dir: Path | None, key_file: Path) -
     return PatientModel(scorer, key_file, Path(model_dir))
 
 
-_VCF = re.compile(r"^vcf(?::(\d+))?: ")
+_VCF = re.compile(r"^(?P<name>tumour_vcf|vcf)(?::(\d+))?: ")
 _PHENOPACKET_FIELD = re.compile(r"^phenopacket: field ([\w.\[\]]+)")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _SAMPLE_NAMES = re.compile(r"sample name\(s\) .* appear twice")
@@ -148,7 +150,9 @@ def _located(message: str) -> PatientFieldError:
     vcf = _VCF.match(message)
     if vcf:
         text = _SAMPLE_NAMES.sub("sample names appear twice", _QUOTED.sub("(value not shown)", message))
-        return PatientFieldError("body.vcf", text)
+        return PatientFieldError(f"body.{vcf.group('name')}", text)
+    if message.startswith("assembly: "):
+        return PatientFieldError("body.assembly", message)
     located = _PHENOPACKET_FIELD.match(message)
     if located:
         path = re.sub(r"\[(\d+)\]", r".\1", located.group(1))

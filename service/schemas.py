@@ -225,6 +225,17 @@ class PatientRequest(Strict):
         description="The patient's VCF as text (single sample, or the sample the phenopacket names); only "
         "pharmacogene positions are read. Star alleles, phenotypes and CPIC/DPWG recommendations come from it.",
     )
+    tumour_vcf: str | None = Field(
+        default=None,
+        description="The tumour's somatic VCF as text, matched to CIViC by coordinates on its assembly (PASS records "
+        "the tumour sample carries; snpEff ANN / VEP CSQ protein changes too). Needs the service's patient data "
+        "folder to hold civic/.",
+    )
+    assembly: Literal["GRCh37", "GRCh38"] | None = Field(
+        default=None,
+        description="Genome build of tumour_vcf when its header (##reference, ##assembly, ##contig assembly=) does "
+        "not state it; a VCF on an unstated build is refused, never guessed.",
+    )
 
 
 class PgxRecommendation(BaseModel):
@@ -239,10 +250,19 @@ class PatientDrug(BaseModel):
     rank: int
     drug_id: str
     drug_name: str | None
-    score: float = Field(description="Model logit for this patient and drug.")
-    probability: float = Field(description="Calibrated (Platt scaling on the validation patients).")
+    score: float | None = Field(description="Model logit for this patient and drug; null for a drug the model's "
+                                "graph lacks (a therapy only CIViC names).")  # fmt: skip
+    probability: float | None = Field(description="Calibrated (Platt scaling on the validation patients).")
     pgx_flags: list[str] = Field(description="e.g. 'CPIC: avoid (Strong)'; empty when no guideline applies.")
     recommendations: list[PgxRecommendation]
+    sources: list[str] = Field(default_factory=list, description="Why it is listed: civic, model, pgx.")
+    reasons: list[str] = Field(default_factory=list, description="One line per source, in words.")
+    biomarker: dict[str, Any] | None = Field(
+        default=None,
+        description="CIViC evidence for this drug: best_level, evidence_ids, therapies, resistance_evidence_ids, "
+        "warnings, resistance_outranks.",
+    )
+    warning: str | None = Field(default=None, description="Resistance evidence that outranks the sensitivity.")
 
 
 class DiagnosisCandidate(BaseModel):
@@ -275,3 +295,13 @@ class PatientRecommendations(BaseModel):
     used_diagnosis: bool
     stored: bool = Field(description="True only when store=true was asked and the patient was written.")
     stored_patient: StoredPatient | None = None
+    biomarker_therapies: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Every therapy (drug or combination) with CIViC predictive evidence for the tumour's molecular "
+        "profiles, best first: its sensitivity, resistance and against evidence items with level, disease fit and "
+        "CIViC evidence ids.",
+    )
+    tumour: dict[str, Any] | None = Field(
+        default=None, description="CIViC variants and molecular profiles the tumour matched; unmatched counts."
+    )
+    notice: str = Field(default="", description="pmkg is research software, not clinical decision support.")

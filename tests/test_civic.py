@@ -153,7 +153,7 @@ def test_therapies_resolve_by_name_and_the_rest_become_counted_pmkg_drug_nodes(r
     assert sotorasib.label == "Drug" and sotorasib.props["name"] == "Sotorasib"
     assert edge(result, "PREDICTS_SENSITIVITY_TO", "CIVIC.MP:78", "PMKG.DRUG:sotorasib").props["best_level"] == "A"
     unresolved = result.unresolved_examples[civic.UNRESOLVED_THERAPY]
-    assert result.unresolved[civic.UNRESOLVED_THERAPY] == 15 and "Vemurafenib" not in unresolved
+    assert result.unresolved[civic.UNRESOLVED_THERAPY] == 11 and "Vemurafenib" not in unresolved
     # DrugCentral's drugs are the drugcentral job's nodes
     assert not any(n.id == VEMURAFENIB for n in result.nodes)
 
@@ -170,11 +170,11 @@ def test_items_without_a_usable_doid_are_counted_and_the_disease_kept_on_predict
 
 def test_malformed_rows_are_warned_with_file_and_line_and_counted(result):
     warnings = "\n".join(result.warnings)
-    assert f"{EVIDENCE}:122: expected 25 columns, found 5" in warnings
-    assert f"{EVIDENCE}:123: evidence_level 'Z' is not one of A, B, C, D, E" in warnings
-    assert f"{EVIDENCE}:124: molecular profile 999999 is not in the summaries" in warnings
-    assert f"{EVIDENCE}:125: doid 'melanoma' is not a number" in warnings
-    assert f"{EVIDENCE}:126: a predictive item names no therapy" in warnings
+    assert f"{EVIDENCE}:106: expected 25 columns, found 5" in warnings
+    assert f"{EVIDENCE}:107: evidence_level 'Z' is not one of A, B, C, D, E" in warnings
+    assert f"{EVIDENCE}:108: molecular profile 999999 is not in the summaries" in warnings
+    assert f"{EVIDENCE}:109: doid 'melanoma' is not a number" in warnings
+    assert f"{EVIDENCE}:110: a predictive item names no therapy" in warnings
     assert "VariantSummaries.tsv:18: variant_id 'V12' is not a number" in warnings
     assert "VariantSummaries.tsv:19: start/stop '140,453,136'/'140453136' are not numbers" in warnings
     assert "MolecularProfileSummaries.tsv:17: variant id(s) 999999 not in the variant summaries" in warnings

@@ -274,14 +274,26 @@ def score(
     ] = None,
     model: Annotated[Path | None, typer.Option(help="Model directory (default: the latest trained).")] = None,
     data_dir: DataDirOpt = None,
+    tumour_vcf: Annotated[
+        Path | None,
+        typer.Option(help="The tumour's somatic VCF, matched to CIViC (needs civic/ in --data-dir)."),
+    ] = None,
+    assembly: Annotated[
+        str | None,
+        typer.Option(help="Genome build of --tumour-vcf (GRCh37 or GRCh38) when its header does not state it."),
+    ] = None,
     top_k: Annotated[int, typer.Option(min=1, max=500)] = 10,
     no_diagnosis: Annotated[bool, typer.Option("--no-diagnosis", help="Ignore the phenopacket's diseases.")] = False,
     fmt: Annotated[str, format_option("table", "json")] = "table",
     models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
     quiet: QuietOpt = False,
 ) -> None:
-    """Rank drugs for one patient without storing anything (the function the HTTP service calls)."""
-    import gzip
+    """Rank drugs for one patient without storing anything (the function the HTTP service calls).
+
+    With civic/ in --data-dir, the tumour's variants (phenopacket variant interpretations, --tumour-vcf) are matched
+    to CIViC and its biomarker-matched therapies merged into the list; each drug says why it is there. Research
+    software, not clinical decision support.
+    """
 
     from pmkg.workflows.patient_model import latest_patient_model
     from pmkg.workflows.patient_scoring import PatientInputError, PatientScorer, score_patient
@@ -290,20 +302,47 @@ def score(
     try:
         scorer = PatientScorer.load(model or latest_patient_model(models_dir), data_dir)
         document = json.loads(phenopacket.read_text(encoding="utf-8"))
-        vcf_text = None
-        if vcf is not None:
-            opener = gzip.open if vcf.read_bytes()[:2] == b"\x1f\x8b" else open
-            with opener(vcf, "rt", encoding="utf-8") as fh:
-                vcf_text = fh.read()
-        result = score_patient(document, vcf_text, scorer=scorer, top_k=top_k, use_diagnosis=not no_diagnosis)
+        vcf_text, tumour_text = (_read_text(path) if path is not None else None for path in (vcf, tumour_vcf))
+        result = score_patient(
+            document, vcf_text, scorer=scorer, top_k=top_k, use_diagnosis=not no_diagnosis, tumour_vcf=tumour_text,
+            assembly=assembly,
+        )  # fmt: skip
     except (FileNotFoundError, PatientInputError, ValueError) as exc:
-        raise fail(f"{phenopacket}: {exc}") from exc
+        raise fail(f"{phenopacket}: {exc}") from None
     if fmt == "json":
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     rows = [
-        {"rank": d.rank, "drug": d.drug_id, "name": d.drug_name, "probability": round(d.probability, 4),
-         "pgx": "; ".join(d.pgx_flags)}
+        {"rank": d.rank, "drug": d.drug_id, "name": d.drug_name,
+         "probability": None if d.probability is None else round(d.probability, 4),
+         "civic": _civic_cell(d.biomarker), "pgx": "; ".join(d.pgx_flags), "warning": d.warning or ""}
         for d in result.drugs
     ]  # fmt: skip
+    if not any(row["civic"] or row["warning"] for row in rows):
+        for row in rows:
+            del row["civic"], row["warning"]
     typer.echo(render(rows, "table", title=f"{result.model_version} ({result.milliseconds:.0f} ms)"))
+    if result.tumour is not None:
+        matched = ", ".join(sorted({v["name"] for v in result.tumour["variants"]})) or "none"
+        unmatched = sum(result.tumour["unmatched_variants"].values())
+        typer.echo(
+            f"tumour (CIViC {result.tumour['civic_release']}): matched {matched}; {unmatched} variant(s) unmatched"
+        )
+    typer.echo(result.notice)
+
+
+def _read_text(path: Path) -> str:
+    import gzip
+
+    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return fh.read()
+
+
+def _civic_cell(biomarker: dict | None) -> str:
+    """``A CIVIC.EID:1409`` (best level, best item) or ``resistance A`` for a drug with resistance evidence only."""
+    if not biomarker:
+        return ""
+    if biomarker["best_level"]:
+        return f"{biomarker['best_level']} {biomarker['evidence_ids'][0]}"
+    return f"resistance {biomarker['resistance_level']}" if biomarker["resistance_level"] else ""

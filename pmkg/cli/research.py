@@ -168,6 +168,10 @@ def _print_explanation(result: Explanation, show_cypher: bool) -> None:
         ]
         typer.echo(render(rows, "table", title="metapaths"), nl=False)
     typer.echo(render([_path_row(p) for p in result.paths], "table", columns=PATH_COLUMNS, title="evidence paths"))
+    if result.biomarker_evidence:
+        columns = ["direction", "level", "significance", "therapy_name", "evidence_id", "disease_name", "disease_fit"]
+        rows = [{c: row[c] for c in columns} | {"path": row["path"]} for row in result.biomarker_evidence]
+        typer.echo(render(rows, "table", title="biomarker evidence (CIViC)"))
     for note in result.notes:
         typer.echo(note)
     if show_cypher:

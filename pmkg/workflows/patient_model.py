@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pmkg.kg.export import GraphExport, export_graph
-from pmkg.kg.patients import CohortExport, PredictedBenefit, export_cohort, write_predicted_benefit
+from pmkg.kg.patients import (
+    PATIENTS_WITH_CIVIC_VARIANTS,
+    CohortExport,
+    PredictedBenefit,
+    export_cohort,
+    write_predicted_benefit,
+)
 from pmkg.kg.store import GraphStore
 
 if TYPE_CHECKING:
@@ -111,13 +117,60 @@ def predict_patients(
     for pid, drug, _, action, body, classification in cohort.pgx:
         flags.setdefault((pid, drug), []).append(pgx_flag_text(body, action, classification))
     drugs = loaded.node_ids["Drug"]
+    tumours = set(store.columns(PATIENTS_WITH_CIVIC_VARIANTS, {"synthetic": synthetic})["pid"])
     links = []
     for row, cols in enumerate(top_k_rows(scores, top_k)):
+        pid = patients[row]
+        if pid in tumours:
+            links.extend(_with_biomarkers(store, loaded, pid, scores[row], probabilities[row], top_k, flags))
+            continue
         for rank, col in enumerate(cols, start=1):
-            pid, drug = patients[row], drugs[col]
+            drug = drugs[col]
+            pgx = flags.get((pid, drug), [])
             links.append(
-                PredictedBenefit(pid, drug, float(scores[row, col]), float(probabilities[row, col]), rank,
-                                 flags.get((pid, drug), []))
+                PredictedBenefit(pid, drug, float(scores[row, col]), float(probabilities[row, col]), rank, pgx,
+                                 sources=["model", *(["pgx"] if pgx else [])])
             )  # fmt: skip
     written = write_predicted_benefit(store, links, loaded.model_version) if write_back else 0
     return len(patients), written, loaded.model_version
+
+
+def _with_biomarkers(
+    store: GraphStore, loaded, pid: str, scores: np.ndarray, probabilities: np.ndarray, top_k: int, flags: dict
+) -> list[PredictedBenefit]:
+    """One tumour patient's links: the model's ranking merged with the CIViC evidence its graph paths reach
+    (named query ``patient_biomarker_therapies``, ranked by :mod:`workflows.oncology`), warnings last."""
+    from pmkg.kg.queries import run_query
+    from pmkg.workflows.oncology import drug_biomarkers, merge_order, therapies_from_rows
+
+    _, rows = run_query(store, "patient_biomarker_therapies", {"patient": pid, "k": 1000})
+    biomarkers = drug_biomarkers(therapies_from_rows(rows))
+    drugs = loaded.node_ids["Drug"]
+    column = {drug: i for i, drug in enumerate(drugs)}
+    order = [drugs[c] for c in np.argsort(-scores, kind="stable")[: top_k + len(biomarkers)]]
+    recommended, warned = merge_order(order, biomarkers, top_k)
+    links = []
+    for rank, drug in enumerate([*recommended, *warned], start=1):
+        col, biomarker, pgx = column.get(drug), biomarkers.get(drug), flags.get((pid, drug), [])
+        sources = ["civic"] if biomarker and biomarker.score > 0 else []
+        sources += ["model"] if drug in order[:top_k] else []
+        sources += ["pgx"] if pgx else []
+        warning = None
+        if biomarker and biomarker.resistance_outranks:
+            warning = f"resistance outranks sensitivity: {biomarker.warnings[0]}"
+        links.append(
+            PredictedBenefit(
+                pid,
+                drug,
+                None if col is None else float(scores[col]),
+                None if col is None else float(probabilities[col]),
+                rank,
+                pgx,
+                sources=sources,
+                reasons=[biomarker.reason] if biomarker else [],
+                civic_level=biomarker.best_level if biomarker else None,
+                civic_evidence_ids=biomarker.evidence_ids if biomarker else [],
+                warning=warning,
+            )
+        )
+    return links

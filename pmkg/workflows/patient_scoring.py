@@ -13,6 +13,12 @@ id resolution, star-allele calling, CPIC/DPWG recommendations), then through the
 graph export (:func:`kg.patients.cohort_from_records`), and is scored inductively by the trained drug-patient
 model from its saved graph embeddings. Nothing is written to the graph or to disk, and nothing is logged but
 counts. Invalid input raises :class:`PatientInputError` (a ``ValueError``) whose message names the field.
+
+With CIViC in the scorer's data folder, the tumour's variants (phenopacket variant interpretations and an optional
+tumour VCF on a stated assembly, :mod:`ingest.tumour`) are matched to CIViC and the biomarker-matched therapies
+(:mod:`workflows.oncology`) are merged with the model's ranking and the PGx flags into one list: biomarker-supported
+drugs first, then the model's, then the drugs whose resistance evidence outranks their sensitivity, each drug with
+the reasons it is there. pmkg is research software, not clinical decision support (``notice`` in every result).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from pmkg.workflows.oncology import NOTICE
+
 
 class PatientInputError(ValueError):
     """The phenopacket or VCF cannot be used; the message names the field or line, never a value."""
@@ -35,10 +43,14 @@ class RankedDrug:
     rank: int
     drug_id: str
     drug_name: str
-    score: float
-    probability: float
+    score: float | None  # the model's logit; None for a drug the model's graph lacks (e.g. a CIViC-only therapy)
+    probability: float | None
     pgx_flags: list[str]  # e.g. ['CPIC: avoid (Strong)']
     recommendations: list[dict[str, Any]] = field(default_factory=list)  # body, action, classification, text
+    sources: list[str] = field(default_factory=list)  # why it is listed: "civic", "model", "pgx"
+    reasons: list[str] = field(default_factory=list)  # one line per source, in words
+    biomarker: dict[str, Any] | None = None  # workflows.oncology.DrugBiomarker: level, evidence ids, resistance
+    warning: str | None = None  # resistance (or evidence against) that outranks the sensitivity evidence
 
 
 @dataclass
@@ -50,6 +62,9 @@ class PatientScore:
     unmapped: dict[str, int]  # patient terms the model's graph does not know, by relation
     used_diagnosis: bool
     milliseconds: float
+    biomarker_therapies: list[dict[str, Any]] = field(default_factory=list)  # workflows.oncology.BiomarkerTherapy
+    tumour: dict[str, Any] | None = None  # matched CIViC variants and profiles, unmatched counts, CIViC release
+    notice: str = ""  # research software, not clinical decision support
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,11 +73,12 @@ class PatientScore:
 class PatientScorer:
     """A loaded drug-patient model plus the CPIC/PharmCAT tables and the id resolver (load once, reuse)."""
 
-    def __init__(self, loaded, pgx, resolver, gene_ids: dict[str, str]):
+    def __init__(self, loaded, pgx, resolver, gene_ids: dict[str, str], civic=None):
         self.loaded = loaded
         self.pgx = pgx
         self.resolver = resolver
         self.gene_ids = gene_ids
+        self.civic = civic  # ingest.civic.CivicKnowledge, when the data folder holds civic/
         self._disease_ids = None
 
     @classmethod
@@ -81,7 +97,12 @@ class PatientScorer:
 
             pgx = PgxKnowledge.load(data_dir, resolver)
             gene_ids = pharmacogene_ids(data_dir, resolver)
-        scorer = cls(loaded, pgx, resolver, gene_ids)
+        civic = None
+        if data_dir is not None and (data_dir / "civic").is_dir():
+            from pmkg.ingest.civic import load_knowledge
+
+            civic = load_knowledge(data_dir, resolver)
+        scorer = cls(loaded, pgx, resolver, gene_ids, civic)
         resolver.disease("DOID:4")  # build the alias tables now, not on the first request
         return scorer
 
@@ -97,6 +118,8 @@ def read_patient(
     scorer: PatientScorer,
     pseudonymiser=None,  # ingest.patients.Pseudonymiser; None: a throwaway key, the pseudonym is not kept
     absent_as_reference: bool = False,
+    tumour_vcf: str | None = None,
+    assembly: str | None = None,
 ):
     """One patient through the ingest path in memory: an ``ingest.patients.PatientIngest`` of one patient.
 
@@ -140,6 +163,7 @@ def read_patient(
                 "files[].individualToFileIdentifiers); send a single-sample VCF or name the sample"
             )
         genotypes = vcf.genotypes_of(sample)
+    tumour = _tumour_vcf(tumour_vcf, assembly, packet, scorer) if tumour_vcf else None
     options = PatientIngestOptions(absent_as_reference=absent_as_reference)
     builder = PatientRecordBuilder(
         scorer.resolver,
@@ -148,9 +172,39 @@ def read_patient(
         scorer.gene_ids,
         options,
         packet.synthetic,
+        scorer.civic,
     )
-    summary = builder.add_patient(packet.id, packet, genotypes)
-    return PatientIngest(builder.result, patients=[summary], files_read=0)
+    from pmkg.ingest.tumour import TumourInputError
+
+    try:
+        summary = builder.add_patient(packet.id, packet, genotypes, tumour)
+    except TumourInputError as exc:
+        raise PatientInputError(_tumour_message(exc)) from None
+    return PatientIngest(builder.result, patients=[summary], files_read=0, tumours=builder.tumours)
+
+
+def _tumour_vcf(text: str, assembly: str | None, packet, scorer: PatientScorer):
+    from pmkg.ingest.tumour import TumourInputError, read_tumour_vcf
+    from pmkg.ingest.vcf import VcfError
+
+    if scorer.civic is None:
+        raise PatientInputError(
+            "tumour_vcf: this scorer was loaded without civic/ data, so it cannot match a tumour; give the data "
+            "folder that holds civic/ (--data-dir, or --patient-data-dir for the service)"
+        )
+    try:
+        return read_tumour_vcf(text, "tumour_vcf", assembly, packet.tumour_samples)
+    except TumourInputError as exc:
+        raise PatientInputError(_tumour_message(exc)) from None
+    except VcfError as exc:
+        raise PatientInputError(str(exc)) from None
+
+
+def _tumour_message(exc) -> str:
+    """A tumour error as the service locates it: ``phenopacket: field <path>: ...``, ``tumour_vcf...``, ``assembly``."""
+    if exc.field.startswith(("tumour_vcf", "assembly")):
+        return str(exc)
+    return f"phenopacket: field {exc}"
 
 
 def score_patient(
@@ -161,14 +215,20 @@ def score_patient(
     top_k: int = 10,
     use_diagnosis: bool = True,
     absent_as_reference: bool = False,
+    tumour_vcf: str | None = None,
+    assembly: str | None = None,
 ) -> PatientScore:
     """Rank every drug for one patient (best first) with PGx flags; see the module docstring.
 
     ``use_diagnosis=False`` scores from phenotypes, variants and genotype only, as if the diagnosis were unknown.
     ``absent_as_reference`` treats pharmacogene positions missing from the VCF as homozygous reference.
+    ``tumour_vcf`` is the tumour's VCF text, on ``assembly`` (GRCh37/GRCh38) unless its header states the build.
     """
     t0 = time.perf_counter()
-    ingest = read_patient(phenopacket, vcf_text, scorer=scorer, absent_as_reference=absent_as_reference)
+    ingest = read_patient(
+        phenopacket, vcf_text, scorer=scorer, absent_as_reference=absent_as_reference, tumour_vcf=tumour_vcf,
+        assembly=assembly,
+    )  # fmt: skip
     return score_ingested(ingest, scorer=scorer, top_k=top_k, use_diagnosis=use_diagnosis, started=t0)
 
 
@@ -213,17 +273,47 @@ def score_ingested(
                 key: edge.props.get(key)
                 for key in ("diplotype", "phenotype", "cpic_lookup_key", "ambiguous", "missing_positions")
             }
+    biomarkers, therapies, tumour = _biomarkers(ingest, scorer, use_diagnosis)
+    model_ids = loaded.node_ids["Drug"]
+    column = {drug: i for i, drug in enumerate(model_ids)}
+    if biomarkers:
+        from pmkg.workflows.oncology import merge_order
+
+        ranked = np.argsort(-scores, kind="stable")[: top_k + len(biomarkers)]
+        model_order = [model_ids[c] for c in ranked]
+        recommended, warned = merge_order(model_order, biomarkers, top_k)
+    else:
+        model_order = [model_ids[c] for c in order]
+        recommended, warned = model_order, []
+    model_rank = {drug: i for i, drug in enumerate(model_order[:top_k], start=1)}
     drugs = []
-    for rank, col in enumerate(order, start=1):
-        drug = loaded.node_ids["Drug"][col]
+    for rank, drug in enumerate([*recommended, *warned], start=1):
+        col = column.get(drug)
         recs = recommendations.get(drug, [])
         flags = [
             f"{r['guideline_source']}: {r['action']}" + (f" ({r['classification']})" if r["classification"] else "")
             for r in recs
         ]
-        drugs.append(
-            RankedDrug(rank, drug, loaded.drug_names[col], float(scores[col]), float(probabilities[col]), flags, recs)
-        )
+        biomarker = biomarkers.get(drug)
+        name = loaded.drug_names[col] if col is not None else biomarker.drug_name if biomarker else drug
+        entry = RankedDrug(
+            rank, drug, name, None if col is None else float(scores[col]),
+            None if col is None else float(probabilities[col]), flags, recs,
+        )  # fmt: skip
+        if biomarker is not None:
+            entry.biomarker = biomarker.to_dict()
+            if biomarker.score > 0:
+                entry.sources.append("civic")
+            entry.reasons.append(biomarker.reason)
+            if biomarker.resistance_outranks:
+                entry.warning = f"resistance outranks sensitivity: {biomarker.warnings[0]}"
+        if drug in model_rank:
+            entry.sources.append("model")
+            entry.reasons.append(f"model: rank {model_rank[drug]} (probability {entry.probability:.3f})")
+        if flags:
+            entry.sources.append("pgx")
+            entry.reasons.extend(flags)
+        drugs.append(entry)
     return PatientScore(
         model_version=loaded.model_version,
         drugs=drugs,
@@ -232,7 +322,25 @@ def score_ingested(
         unmapped=unmapped,
         used_diagnosis=used_diagnosis,
         milliseconds=(time.perf_counter() - t0) * 1000,
+        biomarker_therapies=therapies,
+        tumour=tumour,
+        notice=NOTICE,
     )
+
+
+def _biomarkers(ingest, scorer: PatientScorer, use_diagnosis: bool):
+    """(drug biomarkers, ranked therapies as dicts, tumour summary) for the one patient of ``ingest``."""
+    match = next(iter(getattr(ingest, "tumours", {}).values()), None)
+    if scorer.civic is None or match is None:
+        return {}, [], None
+    from pmkg.workflows.oncology import biomarker_therapies, drug_biomarkers, tumour_summary
+
+    diseases = {
+        e.dst for e in ingest.result.edges
+        if e.type == "HAS_DIAGNOSIS" and not e.props.get("excluded") and use_diagnosis
+    }  # fmt: skip
+    result = biomarker_therapies(scorer.civic, match, diseases)
+    return drug_biomarkers(result), [t.to_dict() for t in result.therapies], tumour_summary(scorer.civic, match, result)
 
 
 def _differential(loaded, inputs, k: int = 5) -> list[dict[str, Any]]:

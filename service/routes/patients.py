@@ -51,6 +51,9 @@ async def _patient_model(request: Request) -> PatientModel:
     },
     summary="Drugs ranked for one patient (Phenopacket v2, optional VCF), with PGx flags",
     description="Scored inductively by the drug-patient model; the patient is not stored unless `store=true`. "
+    "With CIViC in the patient data folder, the tumour's variants (phenopacket interpretations, `tumour_vcf` on a "
+    "stated `assembly`) are matched to CIViC and biomarker-matched therapies merged first, resistance that outranks "
+    "sensitivity as a warning; each drug says why it is there. Research software, not clinical decision support. "
     "The body limit is PMKG_API_MAX_PATIENT_BODY_BYTES (larger than other endpoints', for the VCF).",
 )
 async def patient_recommendations(
@@ -68,7 +71,12 @@ async def patient_recommendations(
 ) -> PatientRecommendations:
     workers: PatientWorkers = request.app.state.patient_workers
     scored: ScoredPatient = await asyncio.wrap_future(
-        workers.submit(lambda: model.score(body.phenopacket, body.vcf, k, use_diagnosis, keep=store))
+        workers.submit(
+            lambda: model.score(
+                body.phenopacket, body.vcf, k, use_diagnosis, keep=store, tumour_vcf=body.tumour_vcf,
+                assembly=body.assembly,
+            )
+        )
     )
     stored = None
     if store:
@@ -86,6 +94,7 @@ async def patient_recommendations(
             PatientDrug(
                 rank=d.rank, drug_id=d.drug_id, drug_name=d.drug_name, score=d.score, probability=d.probability,
                 pgx_flags=d.pgx_flags, recommendations=[PgxRecommendation(**r) for r in d.recommendations],
+                sources=d.sources, reasons=d.reasons, biomarker=d.biomarker, warning=d.warning,
             )
             for d in result.drugs
         ],  # fmt: skip
@@ -95,4 +104,7 @@ async def patient_recommendations(
         used_diagnosis=result.used_diagnosis,
         stored=stored is not None,
         stored_patient=stored,
+        biomarker_therapies=result.biomarker_therapies,
+        tumour=result.tumour,
+        notice=result.notice,
     )
