@@ -67,6 +67,7 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
     ontology = read_ontology(obo_path)
     source = SourceInfo(SOURCE.name, ontology.version or "unknown", SOURCE.license, SOURCE.url)
     result = IngestResult(source)
+    ontology.report_to(result)
     prov = source.provenance.as_props()
 
     current = _terms(ontology, obo_path, result, prov)
@@ -228,7 +229,7 @@ def _human_rows(path: Path, result: IngestResult) -> Iterator[tuple[int, list[st
     """
     human_prefix = HUMAN + "\t"
     rows = other_taxon = 0
-    with open_text(path) as fh:
+    with open_text(path, result) as fh:
         header = fh.readline().rstrip("\r\n").split("\t")
         missing = [column for column in GENE2GO_COLUMNS if column not in header]
         if missing or header[0] != "#tax_id":

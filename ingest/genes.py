@@ -144,7 +144,7 @@ def read_gene_info(path: Path, result: IngestResult) -> Iterator[tuple[int, dict
 
 def _gene_info_rows(path: Path, result: IngestResult) -> Iterator[tuple[int, dict[str, str]]]:
     key = f"{path.parent.name}/{path.name}"
-    with open_text(path) as fh:
+    with open_text(path, result) as fh:
         header_line = fh.readline().rstrip("\r\n")
         if header_line.startswith("#Format:"):
             header = header_line.removeprefix("#Format:").split("(", 1)[0].split()

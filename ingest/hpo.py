@@ -120,6 +120,7 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
     ontology = read_ontology(obo)
     annotation_version = hpoa_metadata(hpoa).get("version")
     result = IngestResult(_source(ontology, annotation_version))
+    ontology.report_to(result)
     prov = result.source.provenance.as_props()
     terms = HpoTerms.from_ontology(ontology, obo, result)
     result.nodes.extend(terms.nodes(prov))
@@ -428,7 +429,7 @@ def hpoa_metadata(path: Path) -> dict[str, str]:
 def read_hpoa(path: Path, result: IngestResult) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line_number, row)`` after the ``#`` metadata lines and the header, which must match hpoa's."""
     try:
-        with open_text(path) as fh:
+        with open_text(path, result) as fh:
             header_number, line = 1, fh.readline()
             while line.startswith("#"):
                 header_number, line = header_number + 1, fh.readline()

@@ -35,6 +35,7 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
     ontology = read_ontology(path)
     source = SourceInfo(SOURCE.name, ontology.version or "unknown", SOURCE.license, SOURCE.url)
     result = IngestResult(source)
+    ontology.report_to(result)
     prov = source.provenance.as_props()
     current: set[str] = set()
     for term in ontology.terms.values():

@@ -239,7 +239,7 @@ def _read_meddra(path: Path, columns: int, what: str, result: IngestResult) -> I
 def _meddra_rows(path: Path, columns: int, what: str, result: IngestResult) -> Iterator[tuple[int, list[str]]]:
     valid_ids: set[tuple[str, str]] = set()  # 1,556 compounds in 600k rows: check each id pair once
     rows = 0
-    with open_text(path) as fh:
+    with open_text(path, result) as fh:
         first = True
         for line_number, line in enumerate(fh, start=1):
             if not line.strip():

@@ -2,8 +2,13 @@
 
 Nodes merge on ``(label, id)``; edges merge on ``(src, type, dst, source)``, so two sources asserting
 the same relationship keep one edge each, and running an ingest twice changes nothing. Records that do
-not fit the schema, and edges whose endpoints are not in the graph, are counted and reported, never
-dropped silently.
+not fit the schema or break a limit of :mod:`pmkg.kg.limits`, and edges whose endpoints are not in the graph,
+are counted and reported, never dropped silently.
+
+A batch the store refuses (a client or database error, not a lost connection) is split in halves and retried,
+down to the single rows the store refuses: each is counted as refused with the store's reason, and the rest of
+the batch is written. After ``MAX_REFUSED`` refusals in one write the error is raised instead (then it is the
+statement, not the data).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from neo4j.exceptions import ClientError, DatabaseError
+from pmkg.kg.limits import check_record
 from pmkg.kg.records import EdgeRecord, NodeRecord
 from pmkg.kg.schema import (
     OWNER_PROPERTIES,
@@ -31,6 +38,18 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 10_000
 _MAX_EXAMPLES = 5
+MAX_REFUSED = 100  # single rows the store may refuse in one write before the error is the write's
+# What the store answers when it refuses what a statement sends: the batch is bisected to find the rows.
+REFUSALS: tuple[type[Exception], ...] = (ClientError, DatabaseError)
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    """A row the graph store refused: what it was (``Disease DOID:1612``), its ids, and the store's reason."""
+
+    what: str
+    ids: tuple[str, ...]
+    reason: str
 
 
 def node_merge_statement(label: str) -> str:
@@ -65,6 +84,7 @@ class GroupStats:
     written: int = 0
     invalid: int = 0
     dangling: int = 0
+    refused: int = 0
     examples: list[str] = field(default_factory=list)
 
     def note(self, message: str) -> None:
@@ -79,6 +99,7 @@ class WriteReport:
     nodes: dict[str, GroupStats] = field(default_factory=lambda: defaultdict(GroupStats))
     edges: dict[str, GroupStats] = field(default_factory=lambda: defaultdict(GroupStats))
     seconds: float = 0.0
+    refused: list[RefusedRow] = field(default_factory=list)  # every row the store refused, in order
 
     @property
     def rows_written(self) -> int:
@@ -92,12 +113,19 @@ class WriteReport:
         lines = []
         for kind, groups in (("nodes", self.nodes), ("edges", self.edges)):
             for name, stats in groups.items():
-                if stats.invalid or stats.dangling:
+                if stats.invalid or stats.dangling or stats.refused:
+                    refused = f", {stats.refused} refused by the graph store" if stats.refused else ""
                     lines.append(
                         f"{kind} {name}: {stats.invalid} invalid, {stats.dangling} with an endpoint missing from "
-                        f"the graph; e.g. {'; '.join(stats.examples)}"
+                        f"the graph{refused}; e.g. {'; '.join(stats.examples)}"
                     )
         return lines
+
+
+def _store_reason(exc: Exception) -> str:
+    """The store's own words for a refusal, on one line and short."""
+    message = getattr(exc, "message", None) or str(exc)
+    return " ".join(str(message).split())[:300]
 
 
 def _clean_props(props: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +138,7 @@ def _accepted(record: NodeRecord | EdgeRecord, stats: GroupStats, validate: Call
     stats.rows += 1
     try:
         validate(record)
+        check_record(record)
     except SchemaError as exc:
         stats.invalid += 1
         stats.note(str(exc))
@@ -127,6 +156,7 @@ class GraphWriter:
 
     def write(self, nodes: Iterable[NodeRecord], edges: Iterable[EdgeRecord], what: str = "records") -> WriteReport:
         report = WriteReport()
+        self._report = report
         t0 = time.perf_counter()
         node_rows = self._group_nodes(nodes, report)
         edge_rows = self._group_edges(edges, report)
@@ -145,27 +175,51 @@ class GraphWriter:
 
     def _write_nodes(self, label: str, rows: list[dict], stats: GroupStats, bar: tqdm) -> None:
         for batch in self._batches(rows):
-            stats.written += self._send(node_merge_statement(label), batch)
+            stats.written += self._send(node_merge_statement(label), batch, stats, lambda row: (label, row))
             bar.update(len(batch))
 
     def _write_edges(
         self, rel_type: str, src_label: str, dst_label: str, rows: list[dict], stats: GroupStats, bar: tqdm
     ) -> None:
+        statement = edge_merge_statement(rel_type, src_label, dst_label)
         for batch in self._batches(rows):
-            written = self._send(edge_merge_statement(rel_type, src_label, dst_label), batch)
+            refused_before = stats.refused
+            written = self._send(statement, batch, stats, lambda row: (f"{src_label}-{rel_type}-{dst_label}", row))
             stats.written += written
-            if written < len(batch):
-                stats.dangling += len(batch) - written
-                stats.note(f"{len(batch) - written} rows of a batch, first row {batch[0]['src']}->{batch[0]['dst']}")
+            missing = len(batch) - written - (stats.refused - refused_before)
+            if missing > 0:
+                stats.dangling += missing
+                stats.note(f"{missing} rows of a batch, first row {batch[0]['src']}->{batch[0]['dst']}")
             bar.update(len(batch))
 
     def _batches(self, rows: list[dict]) -> Iterable[list[dict]]:
         for start in range(0, len(rows), self.batch_size):
             yield rows[start : start + self.batch_size]
 
-    def _send(self, statement: str, batch: list[dict]) -> int:
-        rows = self.store.run(statement, {"rows": batch}, write=True)
+    def _send(self, statement: str, batch: list[dict], stats: GroupStats | None = None, describe=None) -> int:
+        """Run ``statement`` over ``batch``; return the rows written. Refused rows are found by bisection."""
+        try:
+            rows = self.store.run(statement, {"rows": batch}, write=True)
+        except REFUSALS as exc:
+            if stats is None or len(self._report.refused) >= MAX_REFUSED:
+                raise
+            if len(batch) > 1:
+                half = len(batch) // 2
+                return self._send(statement, batch[:half], stats, describe) + self._send(
+                    statement, batch[half:], stats, describe
+                )
+            self._refuse(batch[0], exc, stats, describe)
+            return 0
         return int(rows[0]["written"]) if rows else 0
+
+    def _refuse(self, row: dict, exc: Exception, stats: GroupStats, describe) -> None:
+        kind, row = describe(row)
+        ids = (row["id"],) if "id" in row else (row["src"], row["dst"])
+        what = f"{kind} {ids[0]}" if len(ids) == 1 else f"{kind} {ids[0]}->{ids[1]}"
+        reason = _store_reason(exc)
+        stats.refused += 1
+        stats.note(f"{what} refused: {reason}")
+        self._report.refused.append(RefusedRow(what, ids, reason))
 
     @staticmethod
     def _group_nodes(nodes: Iterable[NodeRecord], report: WriteReport) -> dict[str, list[dict]]:

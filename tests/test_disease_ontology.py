@@ -45,7 +45,7 @@ def test_obsolete_and_dangling_terms_are_counted_not_dropped_silently(result):
 def test_unreadable_obo_fails_with_the_file_named(tmp_path):
     (tmp_path / "disease-ontology").mkdir()
     (tmp_path / "disease-ontology" / "doid.obo").write_bytes(b"\xff\xfe not an ontology")
-    with pytest.raises(IngestError, match=r"doid.obo: not a readable OBO file"):
+    with pytest.raises(IngestError, match=r"doid.obo:1: not a readable OBO file"):
         disease_ontology.run(tmp_path)
 
 

@@ -53,7 +53,7 @@ def test_provenance_version_and_a_gzipped_release(result, tmp_path):
 def test_unreadable_file_fails_naming_it(tmp_path):
     shutil.copytree(FIXTURES / "sequence-ontology", tmp_path / "sequence-ontology")
     (tmp_path / "sequence-ontology/so.obo").write_bytes(b"\xff\xfe not an ontology")
-    with pytest.raises(IngestError, match=r"so.obo: not a readable OBO file"):
+    with pytest.raises(IngestError, match=r"so.obo:1: not a readable OBO file"):
         sequence_ontology.run(tmp_path)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pmkg.cli.common import FormatOpt, GraphOpt, QuietOpt, console, fail, open_store, setup_logging
 from pmkg.cli.output import render
@@ -64,14 +65,16 @@ def ingest(
     """Read upstream files and write them into the graph (idempotent: re-running changes nothing).
 
     Writes ingest-report.json and a readable ingest-report.md beside it: per source, rows read, records
-    written, rows skipped (with reasons) and ids left unresolved (with examples).
+    written, rows skipped (with reasons and file:line) and ids left unresolved (with examples). Exit status: 0 all
+    sources ok, 1 a source failed (the others are still written), 3 a source is degraded (its warnings exceed
+    10% of its rows).
     """
     if ctx.invoked_subcommand is not None:
         return
     from pmkg.ingest.registry import SAMPLE_DATA_DIR, SAMPLE_SOURCES
     from pmkg.ingest.xrefs import Resolver
     from pmkg.workflows.ingest import ingest_sources
-    from pmkg.workflows.ingest_report import summary_rows, write_reports
+    from pmkg.workflows.ingest_report import exit_code, summary_rows, write_reports
 
     setup_logging(quiet)
     if download:
@@ -102,12 +105,22 @@ def ingest(
     typer.echo(render(summary_rows(outcomes), "table", title=f"ingest from {data_dir}"))
     for outcome in outcomes:
         if outcome.error:
-            console.print(f"[red]{outcome.name} failed:[/red] {outcome.error}")
+            console.print(f"[red]{outcome.name} failed:[/red] {escape(outcome.error)}", soft_wrap=True)
+        if outcome.status == "degraded":
+            console.print(f"[yellow]{outcome.name} is degraded:[/yellow] {_degraded(outcome)}", soft_wrap=True)
         for problem in outcome.write_problems:
-            console.print(f"[yellow]{outcome.name}:[/yellow] {problem}")
+            console.print(f"[yellow]{outcome.name}:[/yellow] {escape(problem)}", soft_wrap=True)
     typer.echo(f"report: {summary} (readable) and {report}")
-    if not all(o.ok for o in outcomes):
-        raise typer.Exit(1)
+    code = exit_code(outcomes)
+    if code:
+        raise typer.Exit(code)
+
+
+def _degraded(outcome) -> str:
+    return (
+        f"{outcome.warning_count:,} warnings for {outcome.rows_read:,} rows read; it was written, but check its files "
+        "(the report lists the first warnings)"
+    )
 
 
 def _download(sources: list[str] | None, quiet: bool) -> tuple[Path, list[str]]:
@@ -132,7 +145,7 @@ def _download(sources: list[str] | None, quiet: bool) -> tuple[Path, list[str]]:
 def _write_neo4j_import(data_dir: Path, sources: list[str] | None, out_dir: Path, report: Path, quiet: bool) -> None:
     """Run the ingest jobs into neo4j-admin import files in ``out_dir``; print what was written and the command."""
     from pmkg.workflows.ingest import import_sources
-    from pmkg.workflows.ingest_report import summary_rows, write_reports
+    from pmkg.workflows.ingest_report import exit_code, summary_rows, write_reports
 
     try:
         plan, outcomes = import_sources(data_dir, out_dir, sources, progress=not quiet)
@@ -149,8 +162,9 @@ def _write_neo4j_import(data_dir: Path, sources: list[str] | None, out_dir: Path
     typer.echo(f"\nor, beside this repository's docker-compose.yml:\n\n{plan.docker_command}\n")
     typer.echo(f"then start Neo4j and run {plan.schema_file} (cypher-shell -f); {plan.instructions} has every step")
     typer.echo(f"report: {summary} (readable) and {report}")
-    if not all(o.ok for o in outcomes):
-        raise typer.Exit(1)
+    code = exit_code(outcomes)
+    if code:
+        raise typer.Exit(code)
 
 
 def stats(graph: GraphOpt = None, fmt: FormatOpt = "table", quiet: QuietOpt = False) -> None:

@@ -1,7 +1,8 @@
 """The ingest report: ``ingest-report.json`` for machines and ``ingest-report.md`` for people.
 
-Both list, per source, what was read, written, skipped and left unresolved (with example ids), so no
-record disappears without a trace. The Markdown file is the readable summary the CLI points to.
+Both list, per source, its status (ok, degraded or FAILED), what was read, written, skipped and left unresolved
+(with example ids), so no record disappears without a trace. The Markdown file is the readable summary the CLI
+points to. :func:`exit_code` turns the outcomes into the command's exit status.
 """
 
 from __future__ import annotations
@@ -13,7 +14,23 @@ from pathlib import Path
 from typing import Any
 
 from pmkg import __version__
-from pmkg.workflows.ingest import SourceOutcome
+from pmkg.workflows.ingest import DEGRADED_MIN_WARNINGS, DEGRADED_WARNING_SHARE, SourceOutcome
+
+# Exit statuses of `pmkg ingest`: every source ok; a source failed; none failed but one is degraded.
+# (2 is the CLI's usage and configuration error.)
+EXIT_OK, EXIT_FAILED, EXIT_DEGRADED = 0, 1, 3
+
+
+def exit_code(outcomes: list[SourceOutcome]) -> int:
+    """1 when a source failed, else 3 when a source is degraded, else 0."""
+    if any(o.status == "failed" for o in outcomes):
+        return EXIT_FAILED
+    return EXIT_DEGRADED if any(o.status == "degraded" for o in outcomes) else EXIT_OK
+
+
+def _status(source: dict[str, Any]) -> str:
+    status = source.get("status") or ("ok" if source["ok"] else "failed")
+    return "FAILED" if status == "failed" else status
 
 
 def summary_rows(outcomes: list[SourceOutcome]) -> list[dict[str, Any]]:
@@ -21,7 +38,7 @@ def summary_rows(outcomes: list[SourceOutcome]) -> list[dict[str, Any]]:
     return [
         {
             "source": o.name,
-            "status": "ok" if o.ok else "FAILED",
+            "status": "FAILED" if o.status == "failed" else o.status,
             "nodes": o.nodes,
             "edges": o.edges,
             "skipped": sum(o.skipped.values()),
@@ -64,7 +81,7 @@ def render_markdown(document: dict[str, Any]) -> str:
     ]
     for s in sources:
         lines.append(
-            f"| {s['name']} | {'ok' if s['ok'] else 'FAILED'} | {s['nodes']:,} | {s['edges']:,} | "
+            f"| {s['name']} | {_status(s)} | {s['nodes']:,} | {s['edges']:,} | "
             f"{sum(s['skipped'].values()):,} | {sum(s['unresolved'].values()):,} | {s['warning_count']:,} | "
             f"{s['seconds']:.1f} |"
         )
@@ -72,6 +89,15 @@ def render_markdown(document: dict[str, Any]) -> str:
     if failed:
         lines += ["", "## Failed sources", ""]
         lines += [f"- **{s['name']}**: {s['error']}" for s in failed]
+    degraded = [s for s in sources if _status(s) == "degraded"]
+    if degraded:
+        lines += ["", "## Degraded sources", ""]
+        lines += [
+            f"- **{s['name']}**: {s['warning_count']:,} warnings for {s.get('rows_read', 0):,} rows read, over "
+            f"{DEGRADED_WARNING_SHARE:.0%} (and at least {DEGRADED_MIN_WARNINGS}): written, but check its files "
+            "(see its first warnings below)"
+            for s in degraded
+        ]
     lines += [
         "",
         "## Unresolved ids",
