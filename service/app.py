@@ -75,5 +75,6 @@ def create_app(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
         limits_by_path={PATIENT_ROUTE: settings.max_patient_body_bytes},
+        max_headers=settings.max_headers,
     )
     return app

@@ -1,4 +1,5 @@
-"""Request ids, a body-size gate, a one-line access log without bodies or query strings, no stack traces."""
+"""Request ids, header-count and body-size gates, a one-line access log without bodies or query strings, no stack
+traces. (The deadlines for slow clients and the head-size limit are the server's: :mod:`pmkg.service.server`.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import uuid
 from pathlib import Path
 
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("pmkg.service")
@@ -23,10 +25,17 @@ class RequestGuard:
     can carry request data, and a patient's must never reach a log.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, limits_by_path: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        limits_by_path: dict[str, int] | None = None,
+        max_headers: int = 100,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.limits_by_path = dict(limits_by_path or {})  # exact paths with their own limit (a patient's VCF)
+        self.max_headers = max_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,11 +66,14 @@ class RequestGuard:
             return message
 
         try:
-            refusal = _refuse_by_length(scope, limit)
+            refusal = _refuse_by_headers(scope, self.max_headers) or _refuse_by_length(scope, limit)
             if refusal is not None:
                 await _send_json(tagged_send, *refusal)
             else:
                 await self.app(scope, counted_receive, tagged_send)
+        except ClientDisconnect:  # the client went away (or the server closed a slow one) mid-body
+            log.info("request %s: the client disconnected before its body arrived", request_id)
+            state["status"] = 499
         except Exception as exc:
             log.error("request %s failed: %s at %s", request_id, type(exc).__name__, _innermost(exc))
             if not state["started"]:
@@ -74,6 +86,13 @@ class RequestGuard:
                 "%s %s %s %.1fms id=%s",
                 scope.get("method"), path, state["status"], 1000 * (time.perf_counter() - t0), request_id,
             )
+
+
+def _refuse_by_headers(scope: Scope, limit: int) -> tuple[int, str] | None:
+    count = len(scope.get("headers", ()))
+    if count > limit:
+        return 431, f"request has {count} header lines; the limit is {limit}"
+    return None
 
 
 def _refuse_by_length(scope: Scope, limit: int) -> tuple[int, str] | None:

@@ -31,12 +31,23 @@ class ServiceSettings:
     graph_concurrency: int = 4
     max_query_rows: int = 10_000
     query_dir: Path = QUERY_DIR
+    # Connection limits (service.server): a client that sends its request head or body too slowly is answered 408
+    # and closed; a head over max_header_bytes or with more than max_headers lines gets 431; beyond
+    # max_connections open connections a request gets 503 until some close.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 60.0
+    keepalive_timeout_s: int = 5
+    max_header_bytes: int = 16 * 1024
+    max_headers: int = 100
+    max_connections: int = 64
 
     def __repr__(self) -> str:  # never print the keys
         return (
             f"ServiceSettings(api_keys=<{len(self.api_keys)} keys>, max_body_bytes={self.max_body_bytes}, "
             f"graph_timeout_s={self.graph_timeout_s}, graph_concurrency={self.graph_concurrency}, "
-            f"max_query_rows={self.max_query_rows})"
+            f"max_query_rows={self.max_query_rows}, header_timeout_s={self.header_timeout_s}, "
+            f"body_timeout_s={self.body_timeout_s}, max_header_bytes={self.max_header_bytes}, "
+            f"max_headers={self.max_headers}, max_connections={self.max_connections})"
         )
 
     @classmethod
@@ -55,6 +66,12 @@ class ServiceSettings:
             patient_concurrency=_number(env, "PMKG_API_PATIENT_CONCURRENCY", cls.patient_concurrency, int, 1),
             # The same key (and variable) as `pmkg ingest patients`, so a patient stored either way gets one id.
             patient_key_file=Path(env.get("PMKG_PATIENT_KEY_FILE") or cls.patient_key_file),
+            header_timeout_s=_number(env, "PMKG_API_HEADER_TIMEOUT", cls.header_timeout_s, float, 0.1),
+            body_timeout_s=_number(env, "PMKG_API_BODY_TIMEOUT", cls.body_timeout_s, float, 0.1),
+            keepalive_timeout_s=_number(env, "PMKG_API_KEEPALIVE_TIMEOUT", cls.keepalive_timeout_s, int, 1),
+            max_header_bytes=_number(env, "PMKG_API_MAX_HEADER_BYTES", cls.max_header_bytes, int, 1024),
+            max_headers=_number(env, "PMKG_API_MAX_HEADERS", cls.max_headers, int, 10),
+            max_connections=_number(env, "PMKG_API_MAX_CONNECTIONS", cls.max_connections, int, 2),
         )
 
 

@@ -75,16 +75,15 @@ def serve(
     quiet_driver_logs()
     app = _build_app(host, settings, model_dir, graph, (patient_model, patient_data_dir))
 
-    import uvicorn
+    from pmkg.service.server import build_server
 
     # Uvicorn shuts down gracefully on SIGTERM, then re-raises it. With the default handler that would kill the
     # process before atexit stops an embedded graph server this process owns; exiting normally runs it.
     signal.signal(signal.SIGTERM, _exit_normally)
     _freeze_startup_objects()
     log.info("serving on http://%s:%d (X-API-Key required except /healthz, /readyz)", host, port)
-    uvicorn.run(
-        app, host=host, port=port, log_config=None, access_log=False, server_header=False, log_level=log_level.lower()
-    )
+    # h11 with deadlines for slow clients and limits on heads and connections (PMKG_API_* settings: service.server)
+    build_server(app, host, port, settings, log_level=log_level.lower()).run()
 
 
 def _configuration(model_dir: Path | None, models_dir: Path) -> tuple[ServiceSettings, Path]:
