@@ -25,6 +25,13 @@ is the same whatever ``n`` is):
    source and fallback), written as an **unphased** genotype at every defining position, so the calls go
    through the same star-allele matcher as a real VCF.
 5. **Subject**: sex uniform over female/male, age uniform in 18-90 years.
+6. **Tumour** (only with ``tumour_fraction`` > 0, from a second stream ``default_rng([seed, i, 1])`` so the draws
+   above never change): with probability ``tumour_fraction`` the patient is a tumour patient. A (molecular profile,
+   disease) pair is drawn uniformly from CIViC's supporting predictive evidence in the graph (profiles of one
+   variant, or several joined by AND, whose variants all have a gene and a concrete protein change; diseases the
+   graph holds). The disease replaces ``d`` (phenotypes then come from it when it has any, else none), and the
+   profile's variants become the phenopacket's variant interpretations (``hgvs.p`` expressions such as
+   ``BRAF:p.V600E``) on a tumour biosample whose histology is the disease.
 
 Output (``write_cohort``): ``phenopackets/SYN-<seed>-<i>.json`` (valid Phenopacket v2, marked synthetic with
 the external reference :data:`ingest.phenopackets.SYNTHETIC_REFERENCE`), ``cohort.vcf.gz`` (one sample per
@@ -60,6 +67,10 @@ class CohortSource:
     symptoms: dict[str, list[str]]  # disease -> Hetionet MeSH symptoms (PRESENTS)
     parents: dict[str, list[str]]  # HP term -> its IS_A parents
     disease_names: dict[str, str] = field(default_factory=dict)
+    # (CIViC molecular profile, disease) pairs of supporting predictive evidence, and each profile's variants as
+    # (gene symbol, protein change): what a synthetic tumour is drawn from (empty without CIViC in the graph)
+    tumour_pairs: list[tuple[str, str]] = field(default_factory=list)
+    tumour_variants: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def diseases(self) -> list[str]:
@@ -79,6 +90,7 @@ class SynthConfig:
     max_terms: int = 15
     max_excluded: int = 2
     genes: tuple[str, ...] = SYNTHETIC_GENES
+    tumour_fraction: float = 0.0  # share of tumour patients (step 6); 0 keeps every cohort as it was
 
 
 @dataclass
@@ -90,6 +102,8 @@ class SynthPatient:
     sex: str
     age: int
     haplotypes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    tumour_profile: str | None = None  # CIVIC.MP:... of a tumour patient
+    somatic: list[tuple[str, str]] = field(default_factory=list)  # (gene symbol, protein change)
 
 
 class CohortGenerator:
@@ -121,6 +135,32 @@ class CohortGenerator:
         cfg = self.config
         rng = np.random.default_rng([cfg.seed, index])
         disease = self.diseases[int(rng.integers(len(self.diseases)))]
+        tumour = self._tumour(index)
+        if tumour is not None:
+            disease = tumour[1]
+        if tumour is not None and not (self.source.phenotypes.get(disease) or self.source.symptoms.get(disease)):
+            observed, excluded = [], []  # a cancer the graph knows no phenotypes of: the tumour speaks for itself
+        else:
+            observed, excluded = self._phenotypes(disease, rng)
+        patient = SynthPatient(
+            id=f"SYN-{cfg.seed}-{index:06d}",
+            disease=disease,
+            observed=observed,
+            excluded=excluded,
+            sex=("FEMALE", "MALE")[int(rng.integers(2))],
+            age=int(rng.integers(18, 91)),
+        )
+        for gene, frequencies in self.frequencies.items():
+            names = list(frequencies)
+            drawn = rng.choice(len(names), size=2, p=np.array(list(frequencies.values())))
+            patient.haplotypes[gene] = (names[drawn[0]], names[drawn[1]])
+        if tumour is not None:
+            patient.tumour_profile, patient.somatic = tumour[0], list(self.source.tumour_variants[tumour[0]])
+        return patient
+
+    def _phenotypes(self, disease: str, rng: np.random.Generator) -> tuple[list[str], list[str]]:
+        """Step 2: observed and excluded terms of a patient with ``disease``."""
+        cfg = self.config
         annotations = self.source.phenotypes.get(disease, [])
         if annotations:
             kind = "HP"
@@ -142,19 +182,17 @@ class CohortGenerator:
         if len(observed) > cfg.max_terms:
             observed = [observed[i] for i in sorted(rng.choice(len(observed), cfg.max_terms, replace=False))]
         excluded = self._background_terms(kind, int(rng.integers(cfg.max_excluded + 1)), set(own) | set(observed), rng)
-        patient = SynthPatient(
-            id=f"SYN-{cfg.seed}-{index:06d}",
-            disease=disease,
-            observed=observed,
-            excluded=excluded,
-            sex=("FEMALE", "MALE")[int(rng.integers(2))],
-            age=int(rng.integers(18, 91)),
-        )
-        for gene, frequencies in self.frequencies.items():
-            names = list(frequencies)
-            drawn = rng.choice(len(names), size=2, p=np.array(list(frequencies.values())))
-            patient.haplotypes[gene] = (names[drawn[0]], names[drawn[1]])
-        return patient
+        return observed, excluded
+
+    def _tumour(self, index: int) -> tuple[str, str] | None:
+        """Step 6: (profile, disease) of a tumour patient, or None; its own stream leaves the other draws alone."""
+        pairs = self.source.tumour_pairs
+        if self.config.tumour_fraction <= 0 or not pairs:
+            return None
+        rng = np.random.default_rng([self.config.seed, index, 1])
+        if rng.random() >= self.config.tumour_fraction:
+            return None
+        return pairs[int(rng.integers(len(pairs)))]
 
     def _imprecise(self, term: str, rng: np.random.Generator) -> str:
         parents = self.source.parents.get(term)
@@ -188,6 +226,7 @@ def phenopacket_of(patient: SynthPatient, config: SynthConfig, vcf_name: str, di
         },
         "phenotypicFeatures": features,
         "diseases": [{"term": disease}],
+        **_tumour_parts(patient, disease),
         "files": [
             {
                 "uri": vcf_name,
@@ -211,6 +250,44 @@ def phenopacket_of(patient: SynthPatient, config: SynthConfig, vcf_name: str, di
                 }
             ],
         },
+    }
+
+
+def _tumour_parts(patient: SynthPatient, disease: dict) -> dict:
+    """The tumour biosample and its variant interpretations (``hgvs.p``) of a tumour patient; nothing otherwise."""
+    if not patient.somatic:
+        return {}
+    sample = f"{patient.id}-tumour"
+    genomic = [
+        {
+            "subjectOrBiosampleId": sample,
+            "interpretationStatus": "CONTRIBUTORY",
+            "variantInterpretation": {
+                "variationDescriptor": {
+                    "id": f"{patient.id}-somatic-{i}",
+                    "geneContext": {"symbol": gene},
+                    "expressions": [{"syntax": "hgvs.p", "value": f"{gene}:p.{protein}"}],
+                }
+            },
+        }
+        for i, (gene, protein) in enumerate(patient.somatic)
+    ]
+    return {
+        "biosamples": [
+            {
+                "id": sample,
+                "individualId": patient.id,
+                "tumorProgression": {"id": "NCIT:C84509", "label": "Primary Malignant Neoplasm"},
+                "histologicalDiagnosis": disease,
+            }
+        ],
+        "interpretations": [
+            {
+                "id": f"{patient.id}-tumour-profile",
+                "progressStatus": "SOLVED",
+                "diagnosis": {"disease": disease, "genomicInterpretations": genomic},
+            }
+        ],
     }
 
 
@@ -287,12 +364,14 @@ def write_cohort(generator: CohortGenerator, out_dir: Path, progress: bool = Tru
     with gzip.open(vcf_path, "wt", encoding="utf-8") as fh:
         fh.write(header + "\n" + SYNTHETIC_VCF_HEADER + "\n" + body)
     truth = out_dir / "truth.tsv"
+    tumours = config.tumour_fraction > 0  # the tumour column is last, so the genes' columns keep their places
     with open(truth, "w") as fh:
         genes = sorted(generator.definitions)
-        fh.write("\t".join(["patient", "disease", *genes]) + "\n")
+        fh.write("\t".join(["patient", "disease", *genes, *(["tumour_profile"] if tumours else [])]) + "\n")
         for p in patients:
             pairs = ["/".join(sorted(p.haplotypes[g], key=allele_sort_key)) for g in genes]
-            fh.write("\t".join([p.id, p.disease, *pairs]) + "\n")
+            extra = [p.tumour_profile or ""] if tumours else []
+            fh.write("\t".join([p.id, p.disease, *pairs, *extra]) + "\n")
     manifest = out_dir / "cohort.json"
     manifest.write_text(
         json.dumps(

@@ -88,6 +88,7 @@ class TumourMatch:
     matches: list[VariantMatch] = field(default_factory=list)
     unmatched: Counter = field(default_factory=Counter)  # reason -> count
     profiles: list[int] = field(default_factory=list)  # CIViC molecular profile ids, all of whose logic holds
+    genes: set[str] = field(default_factory=set)  # NCBIGene ids of every variant with a known gene, matched or not
 
     @property
     def civic_variant_ids(self) -> set[int]:
@@ -335,12 +336,15 @@ def match_variants(variants: list[TumourVariant], civic: CivicKnowledge, resolve
                 for vid in civic.by_position.get(position_key(*genomic), []):
                     found.setdefault(vid, f"coordinates {genomic[0]}")
         proteins = set(variant.proteins)
+        if gene:
+            result.genes.add(gene)
         for vid in list(found):  # a variant matched by position has CIViC's gene and protein change
             known = civic.release.variants[vid]
             gene = gene or civic.variant_gene(known)
             if known.protein and not known.codon:
                 proteins.add(known.protein)
         if gene:
+            result.genes.add(gene)
             for protein in proteins:
                 for vid in civic.by_protein.get((gene, protein), []):
                     found.setdefault(vid, "protein change")

@@ -426,10 +426,13 @@ def test_the_named_query_walks_patient_variant_profile_drug_with_evidence_id_and
     resistance = by_item[("CIVIC.EID:238", ERLOTINIB)]
     assert (resistance["direction"], resistance["level"], resistance["significance"]) == ("Supports", "A", "Resistance")
     assert resistance["disease_fit"] == "broader"  # NSCLC evidence for a lung adenocarcinoma
-    assert resistance["path"].lower() == (
-        f"({stored_lung_patient})-[:CARRIES]->(EGFR T790M)<-[:HAS_COMPONENT]-(EGFR T790M)"
-        "-[:PREDICTS_RESISTANCE_TO]->(erlotinib)"
-    ).lower()  # the drug keeps the name its owner (Hetionet, DrugCentral) gave it
+    assert (
+        resistance["path"].lower()
+        == (
+            f"({stored_lung_patient})-[:CARRIES]->(EGFR T790M)<-[:HAS_COMPONENT]-(EGFR T790M)"
+            "-[:PREDICTS_RESISTANCE_TO]->(erlotinib)"
+        ).lower()
+    )  # the drug keeps the name its owner (Hetionet, DrugCentral) gave it
     assert by_item[("CIVIC.EID:2634", GEFITINIB)]["disease_fit"] == "same"  # filed under lung adenocarcinoma
     assert rows[0]["direction"] == "Supports" and rows[0]["level"] == "A"
     assert {r["profile_id"] for r in rows} == {"CIVIC.MP:33", "CIVIC.MP:34", "CIVIC.MP:4432"}
@@ -474,3 +477,30 @@ def test_write_back_merges_biomarker_drugs_and_marks_resistance(store, served, s
     warned = [r["warning"] is not None for r in rows]
     assert warned == sorted(warned)  # warnings come last
     assert OSIMERTINIB in [r["drug"] for r in rows[:5]]
+
+
+def test_the_cohort_generator_makes_tumour_patients_from_civic(store, ingest_outcomes, civic):
+    from pmkg.ingest.star_alleles import load_definitions
+    from pmkg.ingest.synthetic import CohortGenerator, SynthConfig, phenopacket_of
+
+    from pmkg.workflows.cohort import read_cohort_source
+
+    knowledge, resolver = civic
+    source = read_cohort_source(store)
+    assert ("CIVIC.MP:12", MELANOMA) in source.tumour_pairs and source.tumour_variants["CIVIC.MP:12"] == [
+        ("BRAF", "V600E")
+    ]  # noqa: E501
+    assert "CIVIC.MP:17" not in source.tumour_variants  # codon level: no concrete change to give a patient
+    definitions = {"CYP2C19": load_definitions(FIXTURES, "CYP2C19")}
+    mixed = CohortGenerator(source, definitions, SynthConfig(n=30, seed=5, genes=("CYP2C19",), tumour_fraction=0.5))
+    plain = CohortGenerator(source, definitions, SynthConfig(n=30, seed=5, genes=("CYP2C19",)))
+    tumours = [p for p in mixed.generate() if p.tumour_profile]
+    assert 5 <= len(tumours) <= 25
+    for patient in tumours:
+        packet = parse_phenopacket(phenopacket_of(patient, mixed.config, "cohort.vcf.gz", None), "synthetic")
+        assert packet.synthetic and packet.tumour_diagnoses == [patient.disease]
+        match = match_variants(variants_of_packet(packet), knowledge, resolver)
+        assert int(patient.tumour_profile.split(":")[1]) in match.profiles
+    # the other patients are the ones a cohort without tumours has: the tumour draws use their own stream
+    others = [p for p in mixed.generate() if not p.tumour_profile]
+    assert others == [plain.patient(int(p.id.rsplit("-", 1)[1])) for p in others]

@@ -175,10 +175,15 @@ def synth(
     gene: Annotated[
         list[str] | None, typer.Option("--gene", help="Pharmacogenes to genotype (repeatable; default: all tabled).")
     ] = None,
+    tumour_fraction: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of tumour patients: disease and somatic profile from CIViC."),
+    ] = 0.0,
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Sample a synthetic cohort from the graph (diseases, HPO/Hetionet phenotypes, CPIC alleles); see README."""
+    """Sample a synthetic cohort from the graph (diseases, HPO/Hetionet phenotypes, CPIC alleles; with
+    --tumour-fraction, tumour patients with CIViC's diseases and somatic variants); see the patients page."""
     from pmkg.ingest.base import IngestError
     from pmkg.ingest.pgx_frequencies import SYNTHETIC_GENES
     from pmkg.ingest.star_alleles import load_definitions
@@ -197,7 +202,10 @@ def synth(
     with open_store(graph) as store:
         source = read_cohort_source(store)
     try:
-        generator = CohortGenerator(source, definitions, SynthConfig(n=n, seed=seed, genes=genes))
+        config = SynthConfig(n=n, seed=seed, genes=genes, tumour_fraction=tumour_fraction)
+        if tumour_fraction > 0 and not source.tumour_pairs:
+            raise ValueError("--tumour-fraction needs CIViC in the graph: run pmkg ingest --source civic first")
+        generator = CohortGenerator(source, definitions, config)
     except ValueError as exc:
         raise fail(str(exc)) from exc
     files = write_cohort(generator, out, progress=not quiet)

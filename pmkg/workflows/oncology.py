@@ -13,7 +13,10 @@ drug the summary the patient recommendation merges (:func:`drug_biomarkers`, :fu
   ``narrower`` (a descendant: CIViC files vemurafenib's level A item under skin melanoma, DOID:8923, a subtype of
   melanoma, DOID:1909) 0.85; ``pan-cancer`` ("cancer", DOID:162) 0.6; ``other`` tumour type 0.4; ``unknown`` (no
   DOID, or one the Disease Ontology in use lacks) 0.3; and 0.5 for every item when the patient has no diagnosis.
-* Match: the profile matched by the variant itself 1.0, by its codon only (``BRAF V600`` for a V600E) 0.9.
+* Match: the profile matched by the variant itself 1.0, by its codon only (``BRAF V600`` for a V600E) 0.9, and
+  0.3 for **another variant of the same gene** (a profile the tumour does not have, but one of its genes is in it):
+  only its supporting sensitivity items count, as a fallback when the tumour's own variant has little or no evidence
+  (an exact level C item and a same-gene level A item weigh the same); its resistance never warns.
 * An item whose variant origin contradicts the patient's variant (germline evidence for a somatic variant, or the
   reverse) is left out and counted.
 
@@ -58,7 +61,7 @@ DISEASE_FIT = {
     "other": 0.4,
     "unknown": 0.3,
 }
-MATCH_FACTOR = {"variant": 1.0, "codon": 0.9}
+MATCH_FACTOR = {"variant": 1.0, "codon": 0.9, "gene": 0.3}
 OTHER_ITEMS_WEIGHT = 0.1
 COMBINATION_PARTNER = 0.9
 GENERIC_DISEASES = frozenset({"DOID:162", "DOID:14566", "DOID:4"})  # cancer; cellular proliferation; disease
@@ -94,7 +97,7 @@ class EvidenceLine:
     citation: str
     profile_id: str
     profile_name: str
-    matched_by: str  # variant | codon
+    matched_by: str  # variant | codon | gene (another variant of the same gene)
     score: float
 
 
@@ -247,7 +250,34 @@ def biomarker_therapies(
                                      therapy.interaction if therapy.label == "DrugCombination" else ""),
                 )  # fmt: skip
                 _file(entry, item, line)
+    for profile in _same_gene_profiles(civic, match, exclude_profiles):
+        for item in civic.evidence_of_profile.get(profile.id, []):
+            if item.evidence_type != "Predictive" or item.significance != SENSITIVITY or not item.supports:
+                continue
+            if item.origin in GERMLINE:  # germline evidence on another variant says nothing of this tumour's
+                continue
+            fit = disease_fit(civic, item.disease_id, patient_diseases)
+            line = _line(item, profile.curie, profile.name, fit, "gene")
+            for therapy in item.therapies:
+                entry = therapies.setdefault(
+                    therapy.id,
+                    BiomarkerTherapy(therapy.id, therapy.name, list(therapy.drugs), list(therapy.drug_names),
+                                     therapy.interaction if therapy.label == "DrugCombination" else ""),
+                )  # fmt: skip
+                entry.sensitivity.append(line)
     return _ranked(therapies, skipped)
+
+
+def _same_gene_profiles(civic: CivicKnowledge, match: TumourMatch, exclude: set[int]) -> list:
+    """Profiles the tumour does not have that hold a variant of one of its genes (the ``gene`` match tier)."""
+    if not match.genes:
+        return []
+    have = set(match.profiles) | set(exclude)
+    return [
+        profile for profile in civic.release.profiles.values()
+        if profile.id not in have and profile.rule != "negated"
+        and any(civic.variant_gene(civic.release.variants[v]) in match.genes for v in profile.variant_ids)
+    ]  # fmt: skip
 
 
 def _ranked(therapies: dict[str, BiomarkerTherapy], skipped: Counter) -> BiomarkerResult:
