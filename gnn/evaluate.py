@@ -44,6 +44,7 @@ class SplitSpec:
     folds: int = 0
     fold: int = 0
     test_dst: tuple[int, ...] | None = None
+    split_seed: int | None = None  # the k-fold partition's seed (one partition, all folds); None: ``seed``
 
 
 @dataclass
@@ -119,8 +120,9 @@ def run_split(
     from pmkg.gnn.dwpc import dwpc_scores
     from pmkg.gnn.kge import kge_scores
 
-    # The seed varies the partition too, not only the initialisation and the negatives.
-    cfg = replace(config, split=spec.scheme, seed=spec.seed, folds=spec.folds, fold=spec.fold, split_seed=spec.seed)
+    # The folds of one partition share its seed; another partition (another repeat) has another seed.
+    split_seed = spec.split_seed if spec.split_seed is not None else spec.seed
+    cfg = replace(config, split=spec.scheme, seed=spec.seed, folds=spec.folds, fold=spec.fold, split_seed=split_seed)
     test_dst = np.asarray(spec.test_dst) if spec.test_dst is not None else None
     result = train(export, cfg, progress=progress, test_dst=test_dst)
     export = model_inputs(export, cfg)  # the baselines read what the model reads

@@ -262,3 +262,19 @@ def test_one_split_of_the_protocol_with_every_baseline_and_its_report(export: Gr
         assert (tmp_path / png).stat().st_size > 1000, png
     lines = (tmp_path / "per-seed.csv").read_text().splitlines()
     assert len(lines) == 1 + 2 * 4 and lines[0].startswith("group,scheme,seed,fold,model")
+
+
+def test_protocol_folds_partition_the_edges_and_each_partition_has_its_own_seed(export: GraphExport) -> None:
+    from pmkg.gnn.split import make_split
+
+    from pmkg.workflows.evaluate import protocol_specs
+
+    specs, _ = protocol_specs(export, folds=3, seeds=1, groups=("random",), partitions=2)
+    assert [(s.split_seed, s.fold, s.seed) for s in specs] == [(0, 0, 0), (0, 1, 1), (0, 2, 2), (1, 0, 3), (1, 1, 4),
+                                                                (1, 2, 5)]
+    edges, n = export.edges[TARGET], export.num_nodes("Disease")
+    tests = {r: [codes(make_split(edges, "random", 0.1, 0.0, s.seed, 3, s.fold, s.split_seed).test, n)
+                 for s in specs if s.split_seed == r] for r in (0, 1)}
+    for folds in tests.values():
+        assert sum(map(len, folds)) == edges.shape[1] == len(set.union(*folds))
+    assert tests[0][0] != tests[1][0]

@@ -183,6 +183,9 @@ def predict_repurposing(
 def evaluate(
     folds: Annotated[int, typer.Option(min=2, max=10, help="k of the k-fold random and disease-holdout splits.")] = 5,
     seeds: Annotated[int, typer.Option(min=1, max=20, help="Seeds per TxGNN disease-area split.")] = 3,
+    partitions: Annotated[
+        int, typer.Option(min=1, max=10, help="Partitions (repeats) of the k-fold splits, each with its own seed.")
+    ] = 1,
     splits: Annotated[str, typer.Option(help=f"Comma-separated split groups: {SPLIT_GROUPS}.")] = SPLIT_GROUPS,
     baselines: Annotated[str, typer.Option(help=f"Comma-separated baselines: {ALL_BASELINES}.")] = ALL_BASELINES,
     area_baselines: Annotated[
@@ -259,17 +262,18 @@ def evaluate(
         areas = area_indices(export, curies)
     config = _train_config(epochs, 0, "random", threads)
     try:
-        specs, skipped = protocol_specs(export, folds, seeds, groups, areas)
+        specs, skipped = protocol_specs(export, folds, seeds, groups, areas, partitions)
     except ValueError as exc:
         raise fail(str(exc)) from exc
     meta.update(
         areas_skipped=skipped,
         candidates_text="candidate drugs are Drug nodes with at least one edge besides an indication; the "
         "ranked diseases are those with at least one TREATS edge (under a disease holdout: the held-out ones).",
-        random_text=f"{folds}-fold cross-validation over TREATS edges (fold f trained with seed f); 10% of the "
-        "remaining edges are the validation fold (early stopping, calibration).",
-        disease_text=f"{folds}-fold cross-validation over the diseases with TREATS edges (zero-shot); 10% of the "
-        "remaining diseases are validation diseases.",
+        random_text=f"{folds}-fold cross-validation over TREATS edges, {partitions} partition(s) (partition r "
+        "seeded r, its fold f trained with seed r·k+f); 10% of the remaining edges are the validation fold "
+        "(early stopping, calibration).",
+        disease_text=f"{folds}-fold cross-validation over the diseases with TREATS edges (zero-shot), {partitions} "
+        "partition(s) seeded as above; 10% of the remaining diseases are validation diseases.",
         area_text=f"each TxGNN disease area held out whole, {seeds} seeds; areas map to the graph through MONDO "
         "→ DOID exact matches plus DO IS_A descendants.",
     )

@@ -40,8 +40,13 @@ def protocol_specs(
     seeds: int = 3,
     groups: tuple[str, ...] = GROUPS,
     areas: dict[str, np.ndarray] | None = None,
+    partitions: int = 1,
 ) -> tuple[list[SplitSpec], dict[str, str]]:
-    """The splits of the protocol, and a note per area that cannot be evaluated (and why)."""
+    """The splits of the protocol, and a note per area that cannot be evaluated (and why).
+
+    k-fold groups get ``partitions`` partitions (repeats); partition ``r`` is seeded ``r`` and its fold ``f``
+    trains with seed ``r * folds + f``, so the seed varies the partition as well as the initialisation.
+    """
     from pmkg.gnn import TARGET
     from pmkg.gnn.evaluate import SplitSpec
 
@@ -51,7 +56,11 @@ def protocol_specs(
     specs: list[SplitSpec] = []
     for scheme in ("random", "disease_holdout"):
         if scheme in groups:
-            specs += [SplitSpec(scheme, scheme, seed=f, folds=folds, fold=f) for f in range(folds)]
+            specs += [
+                SplitSpec(scheme, scheme, seed=r * folds + f, folds=folds, fold=f, split_seed=r)
+                for r in range(partitions)
+                for f in range(folds)
+            ]
     skipped: dict[str, str] = {}
     if "areas" in groups and areas:
         labelled = np.unique(export.edges[TARGET][1])
