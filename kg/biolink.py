@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 
 MAPPING_FILE = Path(__file__).resolve().parent / "biolink.yaml"
+# The Biolink ancestors of the mapped terms (tools/biolink_closure.py writes it from bmt).
+CLOSURE_FILE = Path(__file__).resolve().parent / "biolink_closure.json"
 
 KNOWLEDGE_LEVELS = frozenset(
     {
@@ -95,6 +97,7 @@ class PredicateMap:
     infores: dict[str, str] = field(default_factory=dict)  # source name -> infores, overriding the source's
     trapi: str | None = None  # "lookup" | "inferred" | None
     by_object_property: tuple[str, dict[str, str]] | None = None
+    reverse: bool = False  # the Biolink edge runs from the pmkg object to the pmkg subject
 
     def predicate_for(self, object_props: Mapping[str, Any] | None = None) -> str:
         if self.by_object_property and object_props:
@@ -121,8 +124,15 @@ class EdgeProvenance:
 class BiolinkMapping:
     """The parsed mapping table; build it with :func:`biolink_mapping`."""
 
-    def __init__(self, data: dict[str, Any], path: Path = MAPPING_FILE) -> None:
+    def __init__(self, data: dict[str, Any], path: Path = MAPPING_FILE, closure: dict[str, Any] | None = None) -> None:
         self.path = path
+        closure = closure or {}
+        self.category_ancestors: dict[str, frozenset[str]] = {
+            c: frozenset(a) for c, a in (closure.get("categories") or {}).items()
+        }
+        self.predicate_ancestors: dict[str, frozenset[str]] = {
+            p: frozenset(spec["ancestors"]) for p, spec in (closure.get("predicates") or {}).items()
+        }
         try:
             self.biolink_version = str(data["biolink_version"])
             pmkg = data["pmkg"]
@@ -198,6 +208,22 @@ class BiolinkMapping:
     def trapi_rows(self) -> list[PredicateMap]:
         return [row for row in self.predicates.values() if row.trapi]
 
+    # --- the Biolink hierarchy, for query matching -----------------------------------------------------------
+
+    def category_matches(self, asked: list[str] | None, category: str) -> bool:
+        """Whether a query for any of ``asked`` (None: anything) takes nodes of ``category`` (or a subclass)."""
+        if not asked:
+            return True
+        ancestors = self.category_ancestors.get(category, frozenset({category}))
+        return any(self.query_aliases.get(a, a) in ancestors for a in asked)
+
+    def predicate_matches(self, asked: list[str] | None, predicate: str) -> bool:
+        """Whether a query for any of ``asked`` (None: any) takes edges with ``predicate`` (or a descendant)."""
+        if not asked:
+            return True
+        ancestors = self.predicate_ancestors.get(predicate, frozenset({predicate}))
+        return any(a in ancestors for a in asked)
+
 
 def _source(name: str, spec: dict[str, Any]) -> SourceMap:
     source = SourceMap(
@@ -237,10 +263,13 @@ def _predicate(index: int, spec: dict[str, Any]) -> PredicateMap:
         infores={str(k): str(v) for k, v in (spec.get("infores") or {}).items()},
         trapi=spec.get("trapi"),
         by_object_property=_by_property(spec.get("by_object_property"), where),
+        reverse=bool(spec.get("reverse", False)),
     )
     _check_enums(where, row.knowledge_level, row.agent_type)
     if row.trapi not in (None, "lookup", "inferred"):
         raise MappingError(f"{where}: trapi must be lookup or inferred, not {row.trapi!r}")
+    if row.trapi and row.reverse:
+        raise MappingError(f"{where}: a TRAPI row cannot be reversed (the query's subject is the pmkg subject)")
     return row
 
 
@@ -261,7 +290,11 @@ def _check_enums(where: str, level: str | None, agent: str | None) -> None:
 
 
 @functools.cache
-def biolink_mapping(path: Path = MAPPING_FILE) -> BiolinkMapping:
+def biolink_mapping(path: Path = MAPPING_FILE, closure_path: Path = CLOSURE_FILE) -> BiolinkMapping:
     """The mapping table in ``path`` (default: the one shipped with pmkg), parsed once per process."""
+    import json
+
     with open(path, encoding="utf-8") as handle:
-        return BiolinkMapping(yaml.safe_load(handle), path)
+        data = yaml.safe_load(handle)
+    closure = json.loads(closure_path.read_text(encoding="utf-8")) if closure_path.is_file() else None
+    return BiolinkMapping(data, path, closure)

@@ -14,7 +14,9 @@ Mapping: :mod:`pmkg.kg.biolink` (``kg/biolink.yaml``). A node's ``category`` is 
 ``provided_by`` lists the infores ids of every source that asserted it. An edge gets its Biolink ``predicate`` and
 qualifier columns, ``primary_knowledge_source`` (the source's infores; pmkg's own for model predictions),
 ``aggregator_knowledge_source`` (pmkg), ``knowledge_level``, ``agent_type`` and ``publications`` (``pmids`` as
-``PMID:`` CURIEs). pmkg's own provenance (``source``, ``source_version``, ``license``) and every other property
+``PMID:`` CURIEs). Where Biolink's canonical predicate runs the other way (``reverse`` in the table: a Disease
+ASSOCIATED_WITH a Gene is Gene ``gene_associated_with_condition`` Disease), subject and object swap and
+``pmkg_reversed`` is true. pmkg's own provenance (``source``, ``source_version``, ``license``) and every other property
 stay as columns of their own; ``pmkg_label``/``pmkg_type`` record the label and relationship type, so
 :func:`read_kgx` restores the records exactly. A pmkg property whose name KGX reserves (an edge's ``category``)
 is written as ``pmkg_<name>``. Edge ids are ``urn:uuid:`` UUIDv5s of (subject, type, object, source): stable
@@ -73,7 +75,7 @@ LIST_SEPARATOR = "|"
 NODE_COLUMNS = ("id", "category", "name", "description", "xref", "synonym", "provided_by", "pmkg_label")
 EDGE_COLUMNS = (
     "id", "subject", "predicate", "object", "primary_knowledge_source", "aggregator_knowledge_source",
-    "knowledge_level", "agent_type", "publications", "pmkg_type",
+    "knowledge_level", "agent_type", "publications", "pmkg_type", "pmkg_reversed",
 )  # fmt: skip
 # pmkg node properties written under a KGX column name; every other property keeps its own name.
 NODE_RENAMED = {"name": "name", "definition": "description", "xrefs": "xref", "synonyms": "synonym"}
@@ -404,6 +406,9 @@ class RowBuilder:
             "agent_type": provenance.agent_type,
             "pmkg_type": rel_type,
         }
+        if row_map is not None and row_map.reverse:  # Biolink's canonical predicate runs object -> subject
+            row["subject"], row["object"] = row["object"], row["subject"]
+            row["pmkg_reversed"] = True
         if provenance.primary_knowledge_source != self.mapping.infores:
             row["aggregator_knowledge_source"] = [self.mapping.infores]
         for qualifier, value in row_map.qualifiers if row_map else ():
@@ -657,9 +662,12 @@ def read_kgx(path: Path, mapping: BiolinkMapping | None = None) -> tuple[list[No
     edges = []
     qualifier_columns = {_column(q) for row in mapping.predicates.values() for q, _ in row.qualifiers}
     dropped = {"id", "subject", "predicate", "object", "primary_knowledge_source", "aggregator_knowledge_source",
-               "knowledge_level", "agent_type", "pmkg_type", "publications", *qualifier_columns}  # fmt: skip
+               "knowledge_level", "agent_type", "pmkg_type", "pmkg_reversed", "publications",
+               *qualifier_columns}  # fmt: skip
     for row in edge_rows:
         rel_type = row["pmkg_type"]
+        if row.get("pmkg_reversed"):
+            row["subject"], row["object"] = row["object"], row["subject"]
         src_labels, dst_labels = labels_of.get(row["subject"], ["?"]), labels_of.get(row["object"], ["?"])
         spec = RELATIONSHIPS.get(rel_type)
         pair = next(

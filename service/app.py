@@ -14,10 +14,10 @@ from pmkg.service.graph import GraphGateway
 from pmkg.service.middleware import RequestGuard
 from pmkg.service.model import ServingModel
 from pmkg.service.patients import PatientModel, PatientWorkers
-from pmkg.service.routes import explanations, health, links, patients, queries
+from pmkg.service.routes import explanations, health, links, patients, queries, trapi
 from pmkg.service.settings import ServiceSettings
 
-ROUTERS = (health.router, links.router, explanations.router, queries.router, patients.router)
+ROUTERS = (health.router, links.router, explanations.router, queries.router, patients.router, trapi.router)
 PATIENT_ROUTE = "/v1/patients/recommendations"
 
 DESCRIPTION = """\
@@ -25,7 +25,8 @@ Link predictions (Drug-TREATS-Disease) from pmkg's trained GNN, with calibrated 
 from the knowledge graph, and the named Cypher query library. Every endpoint except `/healthz` and `/readyz`
 needs an `X-API-Key` header. Model-backed endpoints answer from memory; graph-backed ones (explanations,
 queries, storing a patient) return 503 when the graph is unreachable. Patient recommendations need a
-patient model (`pmkg serve --patient-model DIR`); without one that endpoint answers 503.
+patient model (`pmkg serve --patient-model DIR`); without one that endpoint answers 503. The same predictions and
+the graph's indications, pharmacogenomics and targets also speak TRAPI 1.5 under `/trapi` (NCATS Translator).
 """
 
 
@@ -66,6 +67,7 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    trapi.install_openapi_metadata(app)
 
     @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_api_key)])
     async def openapi_spec() -> JSONResponse:

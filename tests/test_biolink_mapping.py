@@ -82,8 +82,10 @@ def _predicate_object_pairs(mapping, row) -> list[tuple[str, list[str]]]:
 def test_predicates_exist_are_current_and_respect_domain_and_range(toolkit, mapping):
     problems = []
     for row in mapping.predicates.values():
-        subject_categories = mapping.categories[row.subject].categories()
         for predicate, object_categories in _predicate_object_pairs(mapping, row):
+            subject_categories = mapping.categories[row.subject].categories()
+            if row.reverse:  # the Biolink edge runs object -> subject
+                subject_categories, object_categories = object_categories, subject_categories
             element = toolkit.get_element(predicate)
             if element is None or not toolkit.is_predicate(predicate):
                 problems.append(f"{row.type}: {predicate} is not a Biolink predicate")
@@ -101,6 +103,19 @@ def test_predicates_exist_are_current_and_respect_domain_and_range(toolkit, mapp
                         f"{row.type} {row.object}: {category} is outside {predicate}'s range {element.range}"
                     )
     assert not problems, "\n".join(problems)
+
+
+def test_predicates_run_in_biolink_s_canonical_direction(toolkit, mapping):
+    """Where Biolink marks a predicate's inverse canonical, the row uses the inverse with reverse: true."""
+    wrong = []
+    for row in mapping.predicates.values():
+        for predicate in row.predicates():
+            element = toolkit.get_element(predicate)
+            if toolkit.is_translator_canonical_predicate(predicate) or not element.inverse:
+                continue
+            if toolkit.is_translator_canonical_predicate(element.inverse):
+                wrong.append(f"{row.type} {row.subject}->{row.object}: {predicate} (canonical: {element.inverse})")
+    assert not wrong, wrong
 
 
 def test_qualifiers_are_biolink_qualifiers_with_allowed_values(toolkit, mapping):
@@ -174,3 +189,23 @@ def test_non_biolink_prefixes_are_exactly_the_exported_ones_biolink_lacks(mappin
         for prefix in spec.prefixes
     }
     assert set(mapping.non_biolink_prefixes) == written - set(prefix_map)
+
+
+def test_the_committed_biolink_closure_is_current():
+    """kg/biolink_closure.json (the hierarchy TRAPI matches queries with) is what tools/biolink_closure.py writes."""
+    import json
+
+    from pmkg.kg.biolink import CLOSURE_FILE
+
+    from tools.biolink_closure import closure
+
+    assert json.loads(CLOSURE_FILE.read_text()) == closure(), "run: python tools/biolink_closure.py"
+
+
+def test_query_matching_follows_the_biolink_hierarchy(mapping):
+    assert mapping.category_matches(["biolink:ChemicalEntity"], "biolink:Drug")
+    assert mapping.category_matches(["biolink:SmallMolecule"], "biolink:Drug")  # a query alias
+    assert not mapping.category_matches(["biolink:Gene"], "biolink:Drug")
+    assert mapping.predicate_matches(["biolink:related_to"], "biolink:treats")
+    assert mapping.predicate_matches(None, "biolink:treats")
+    assert not mapping.predicate_matches(["biolink:causes"], "biolink:treats")
