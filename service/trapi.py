@@ -105,6 +105,15 @@ class Logs:
         self.entries.append(entry)
         log.log(logging.WARNING if level in ("ERROR", "WARNING") else logging.INFO, "TRAPI: %s", message)
 
+    def keep_from(self, level: Any) -> None:
+        """TRAPI's ``log_level``: only entries at that level or above go back."""
+        name = getattr(level, "value", level)
+        if name in _LEVELS:
+            self.entries = [e for e in self.entries if _LEVELS.get(e["level"], 0) >= _LEVELS[name]]
+
+
+_LEVELS = {"DEBUG": 0, "INFO": 1, "WARNING": 2, "ERROR": 3}
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -416,8 +425,8 @@ class ResponseBuilder:
             attributes.append({
                 "attribute_type_id": "biolink:has_confidence_score", "value": score.probability,
                 "original_attribute_name": "probability",
-                "description": "calibrated probability that the drug treats the disease (quantile calibration of "
-                "out-of-fold scores at the real prevalence of indications)",
+                "description": "calibrated probability that the drug treats the disease (the model's calibration, "
+                "fitted on held-out evidence at the real prevalence of indications; see its model card)",
             })  # fmt: skip
         if support:
             attributes.append({"attribute_type_id": "biolink:support_graphs", "value": support})
@@ -562,8 +571,17 @@ async def answer(query: Any, ctx: Context) -> dict[str, Any]:
                  "indications and without support graphs", "GraphUnavailable")  # fmt: skip
         resolved = _resolve_in_model(ctx.model, plan, mapping)
     _note_unresolved(plan, resolved, logs)
+    lookups: list[LookupEdge] = []
     if graph_ok and plan.rows:
-        lookups = await ctx.graph.call(lambda store: _lookups(store, plan, resolved, logs))
+        try:
+            lookups = await ctx.graph.call(lambda store: _lookups(store, plan, resolved, logs))
+        except (GraphDown, GraphQueryFailed) as exc:
+            if not plan.inferred:
+                raise
+            graph_ok = False
+            logs.add("WARNING", f"the graph failed during the lookup ({exc}); model predictions only",
+                     "GraphUnavailable")  # fmt: skip
+    if lookups:
         for found in lookups:
             s_kg = builder.node(found.row.subject, found.subject, found.subject_name)
             o_kg = builder.node(found.row.object, found.object, found.object_name)
@@ -574,6 +592,7 @@ async def answer(query: Any, ctx: Context) -> dict[str, Any]:
     for row in plan.inferred:
         await _predict(builder, ctx, plan, row, resolved, logs, graph_ok)
     count = len(builder.results)
+    logs.keep_from(getattr(query, "log_level", None))
     return builder.response("Success", f"Success. {count} result{'s' if count != 1 else ''}.", logs)
 
 

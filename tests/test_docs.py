@@ -24,6 +24,7 @@ PAGES = [
     "model-and-evaluation",
     "patients",
     "service",
+    "interoperability",
     "neo4j",
     "privacy-and-security",
     "architecture",

@@ -158,6 +158,18 @@ def test_query_curies_in_other_vocabularies_are_normalised(api):
     assert result["node_bindings"]["n1"] == [{"id": ALZHEIMERS, "query_id": "MESH:D000544", "attributes": []}]
 
 
+def test_query_curies_resolve_through_the_ingest_resolver(graph_uri, trained):
+    """With the mapping sources (`pmkg serve --patient-data-dir`), a MONDO id reaches the DOID node."""
+    from pmkg.ingest.xrefs import Resolver
+
+    app = make_app(connector(graph_uri, 30.0), trained.model, timeout_s=30.0)
+    app.state.id_resolver = Resolver.from_tables(diseases={"MONDO:0004975": ALZHEIMERS})
+    document = post(client(app), one_hop({"categories": ["biolink:Drug"]}, {"ids": ["MONDO:0004975"]}))
+    assert DONEPEZIL in bound(document, "n0")
+    queried = {b.get("query_id") for r in document["message"]["results"] for b in r["node_bindings"]["n1"]}
+    assert queried == {"MONDO:0004975"}
+
+
 def test_pharmacogenomics_gene_and_variant_to_drug(api):
     gene = post(
         api,
@@ -292,6 +304,12 @@ def test_unsupported_queries_are_not_traversable_with_a_log_never_a_500(api, bod
     assert document["status"] == "QueryNotTraversable" and document["message"]["results"] == []
     assert reason in document["description"]
     assert document["logs"][0]["level"] == "ERROR" and document["logs"][0]["code"] == "QueryNotTraversable"
+
+
+def test_log_level_keeps_only_the_entries_asked_for(api):
+    body = one_hop({"categories": ["biolink:Drug"]}, {"ids": [ALZHEIMERS]}, knowledge_type="inferred")
+    assert any(log["level"] == "INFO" for log in post(api, body)["logs"])
+    assert not any(log["level"] == "INFO" for log in post(api, {**body, "log_level": "WARNING"})["logs"])
 
 
 def test_unknown_identifiers_give_no_results_and_say_so(api):

@@ -52,7 +52,8 @@ def serve(
         Path | None,
         typer.Option(
             envvar="PMKG_PATIENT_DATA_DIR",
-            help="Folder with cpic/ and the id-mapping sources, as for `pmkg ingest patients --data-dir` (for VCFs).",
+            help="Folder with cpic/ and the id-mapping sources, as for `pmkg ingest patients --data-dir` (for VCFs; "
+            "TRAPI also resolves query CURIEs through its mappings).",
         ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug | info | warning | error")] = "info",
@@ -140,7 +141,13 @@ def _build_app(
     gateway = GraphGateway(connect, settings.graph_timeout_s, settings.graph_concurrency, store=store)
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.info("listening beyond loopback on %s: put TLS in front of this service", host)
-    return create_app(settings, serving, gateway, patients)
+    app = create_app(settings, serving, gateway, patients)
+    if patient_data_dir is not None:
+        from pmkg.ingest.xrefs import Resolver
+
+        # TRAPI reads query CURIEs in any vocabulary these mapping sources know (MONDO, OMIM, ChEMBL, HGNC, ...).
+        app.state.id_resolver = Resolver.from_data_dir(patient_data_dir)
+    return app
 
 
 def _freeze_startup_objects() -> None:
