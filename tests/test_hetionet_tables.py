@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from pmkg.ingest import hetionet
+
 from tests.conftest import FIXTURES
 
 
