@@ -17,11 +17,19 @@ Protocol (docs/precision-oncology.md, "Evaluation"):
   (with ``--patient-model``): the trained drug-patient model scores the same phenopacket with CIViC switched off.
   ``pmkg merged`` (with ``--patient-model``): the patient recommendation as served (biomarker-matched drugs merged
   with the model's ranking).
+* **The model rows** need a drug-patient model trained on the graph without CIViC, e.g. (as measured for the docs)::
+
+      pmkg ingest --data-dir ../shared/data -s genes -s disease-ontology -s sequence-ontology -s hetionet -s go \\
+          -s hpo -s drugcentral -s sider -s pharmgkb -s cpic -s clinvar -s pharmacotherapydb -g $G
+      pmkg cohort synth --n 2000 --seed 0 --out $B/cohort --data-dir ../shared/data -g $G
+      pmkg ingest patients $B/cohort/phenopackets $B/cohort/cohort.vcf.gz --data-dir ../shared/data -g $G
+      pmkg patients train --epochs 150 --models-dir $B/models -g $G
+
 * **Metrics**, per target level, over the cases that have targets at that level: Recall@10 (targets in the top 10
   over min(10, targets)) and Hit@10 (at least one target in the top 10), mean over cases.
 
     python bench/bench_oncology.py --data-dir ../shared/data --folds 5 --seed 0 \\
-        [--patient-model pmkg-data/bench-oncology/patient-models] --out docs/evaluation/oncology.md
+        [--patient-model pmkg-data/bench-onc/models] --out pmkg-data/bench-onc/oncology.md
 """
 
 from __future__ import annotations
