@@ -83,21 +83,30 @@ def register_client(path: str | os.PathLike, driver: object) -> None:
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
+_STORE_FOLDERS = ("arcadedb", "logs")  # ArcadeDB's server root (databases, config, backups) and its log
+_STORE_FILES = (_DESCRIPTOR, _SECRET, _LOCK, "server.tmp")
 
 
 def secure_tree(root: str | os.PathLike) -> None:
-    """Make ``root`` and every folder under it 0700 and every file 0600 (links are left alone).
+    """Make the store's folder ``root`` 0700, and what the store keeps in it: every folder 0700, every file 0600.
 
-    Files that vanish meanwhile (ArcadeDB rotates its WAL files) and files another user owns are skipped.
+    Only the store's own entries are touched (``arcadedb/``, ``logs/``, the descriptor, the password, the lock),
+    never other files of a folder someone pointed ``embedded://`` at. Links are left alone; files that vanish
+    meanwhile (ArcadeDB rotates its WAL files) and files another user owns are skipped.
     """
     top = Path(root)
-    with contextlib.suppress(FileNotFoundError, PermissionError):
-        top.chmod(PRIVATE_DIR)
-    for folder, folders, files in os.walk(top):
-        for name in folders:
-            _chmod(Path(folder, name), PRIVATE_DIR)
-        for name in files:
-            _chmod(Path(folder, name), PRIVATE_FILE)
+    _chmod(top, PRIVATE_DIR)
+    for name in _STORE_FILES:
+        _chmod(top / name, PRIVATE_FILE)
+    for subtree in _STORE_FOLDERS:
+        if not (top / subtree).is_dir() or (top / subtree).is_symlink():
+            continue
+        _chmod(top / subtree, PRIVATE_DIR)
+        for folder, folders, files in os.walk(top / subtree):
+            for name in folders:
+                _chmod(Path(folder, name), PRIVATE_DIR)
+            for name in files:
+                _chmod(Path(folder, name), PRIVATE_FILE)
 
 
 def _chmod(path: Path, mode: int) -> None:

@@ -127,3 +127,16 @@ def test_the_cli_attached_to_a_dead_owner_prints_one_line_and_exits_2(owner):
     assert "Traceback" not in err, err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and f"pid {process.pid}" in errors[0], err
+
+
+def test_only_the_store_entries_are_tightened_not_other_files_in_its_folder(tmp_path):
+    root = tmp_path / "mixed"
+    root.mkdir()
+    script = root / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    with GraphStore.connect(f"embedded://{root}") as store:
+        store.ensure_schema()
+    embedded.stop(root)
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755, "a file pmkg did not make keeps its mode"
+    assert _modes(root) == {"run.sh": "0o755"}
