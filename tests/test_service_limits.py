@@ -149,13 +149,28 @@ def test_an_oversized_header_is_refused_with_431(live):
         assert http.get("/healthz", headers={"X-Fine": "a" * 1000}).status_code == 200
 
 
+def _status_of_raw(port: int, head: bytes) -> int:
+    """Send a request head on a fresh connection (the server may close it before reading it all)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        with contextlib.suppress(OSError):  # a reset once the server has answered and closed
+            sock.sendall(head)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n" not in answer and (chunk := sock.recv(4096)):
+                answer += chunk
+    finally:
+        sock.close()
+    return int(answer.split(b" ", 2)[1])
+
+
 def test_too_many_headers_are_refused_with_431(live):
-    base, _ = live
+    base, port = live
     with httpx.Client(base_url=base, timeout=5) as http:
         many = http.get("/healthz", headers={f"X-H{i}": "1" for i in range(LIMITS["max_headers"] + 1)})
         assert many.status_code == 431 and "header lines" in many.json()["detail"]
-        twenty_thousand = http.get("/healthz", headers={f"X-H{i}": "1" for i in range(20_000)})
-        assert twenty_thousand.status_code == 431
+    lines = b"".join(b"X-H%d: 1\r\n" % i for i in range(20_000))
+    assert _status_of_raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + lines + b"\r\n") == 431
 
 
 def test_connections_over_the_cap_get_503_until_the_idle_ones_are_closed(graph_uri, trained):
