@@ -36,7 +36,7 @@ GraphOpt = Annotated[str | None, graph_option()]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or progress logs.")]
 
 
-def format_option(*choices: str) -> Any:
+def format_option(*choices: str, help: str | None = None) -> Any:  # noqa: A002 - typer's own word
     """``--format/-f``, limited to ``choices`` (default: every format :mod:`pmkg.cli.output` renders)."""
     allowed = choices or FORMATS
 
@@ -50,7 +50,8 @@ def format_option(*choices: str) -> Any:
         "-f",
         callback=check,
         metavar="|".join(allowed),
-        help="Output: a table sized to the terminal, or one JSON document"
+        help=help
+        or "Output: a table sized to the terminal, or one JSON document"
         + (" or CSV" if "csv" in allowed else "")
         + " with the full values.",
     )

@@ -19,7 +19,16 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from pmkg.cli.common import FormatOpt, GraphOpt, QuietOpt, console, fail, open_store, setup_logging
+from pmkg.cli.common import (
+    FormatOpt,
+    GraphOpt,
+    QuietOpt,
+    console,
+    fail,
+    format_option,
+    open_store,
+    setup_logging,
+)
 from pmkg.cli.output import render
 
 ingest_app = typer.Typer(help="Ingest upstream sources (default) or patients (`pmkg ingest patients PATH...`).")
@@ -200,7 +209,7 @@ def export_rdf(
 def export_kgx(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the nodes/edges files, manifest and bundle.")],
     kgx_format: Annotated[
-        str, typer.Option("--format", "-f", help="tsv (KGX TSV, lists |-separated) or jsonl (KGX JSON Lines).")
+        str, format_option("tsv", "jsonl", help="tsv (KGX TSV, lists |-separated) or jsonl (KGX JSON Lines).")
     ] = "tsv",
     bundle: Annotated[bool, typer.Option(help="Also pack the files into pmkg-kgx.tar.gz.")] = True,
     graph: GraphOpt = None,
