@@ -443,18 +443,11 @@ def _plain(value: Any) -> Any:
 # --- writers --------------------------------------------------------------------------------------------------
 
 
+_TYPE_NAMES = {str: "str", bool: "bool", int: "int", float: "float", dt.datetime: "datetime", dt.date: "date"}
+
+
 def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, dt.datetime):
-        return "datetime"
-    if isinstance(value, dt.date):
-        return "date"
-    return "str"
+    return _TYPE_NAMES.get(type(value), "str")
 
 
 class _Writer:
@@ -483,10 +476,12 @@ class _Writer:
         # cell cannot tell a one-element list from a string.
         types = self.types[_group(row.get("pmkg_type") or row["pmkg_label"], row.get("source"))]
         for key, value in row.items():
-            if isinstance(value, list):
-                types[key].add("list[" + "|".join(sorted({_type_name(v) for v in value})) + "]")
+            kind = type(value)
+            if kind is list:
+                inner = {_TYPE_NAMES.get(type(v), "str") for v in value}
+                types[key].add("list[" + "|".join(sorted(inner)) + "]" if len(inner) > 1 else f"list[{inner.pop()}]")
             else:
-                types[key].add(_type_name(value))
+                types[key].add(_TYPE_NAMES.get(kind, "str"))
 
 
 class TsvWriter(_Writer):
@@ -498,33 +493,44 @@ class TsvWriter(_Writer):
 
     def write(self, row: dict[str, Any]) -> None:
         cells = [""] * len(self.columns)
+        kept = {}
+        index = self.index
         for key, value in row.items():
-            if value is None or value == [] or value == "":
+            if value is None or value == "" or value == []:
                 continue
-            position = self.index.get(key)
+            position = index.get(key)
             if position is None:
                 raise ValueError(f"column {key!r} was not in the key scan; the graph changed during the export")
             cells[position] = _tsv_cell(value)
-        self.note_types({k: v for k, v in row.items() if v not in (None, [], "")})
+            kept[key] = value
+        self.note_types(kept)
         self.handle.write("\t".join(cells) + "\n")
         self.rows += 1
 
 
+# A tab or line break would end the cell or the row: they become spaces.
+_TSV_SAFE = str.maketrans({"\t": " ", "\r": " ", "\n": " "})
+
+
 def _tsv_cell(value: Any) -> str:
-    if isinstance(value, list):
+    if type(value) is str:
+        return value.translate(_TSV_SAFE)
+    if type(value) is list:
         return LIST_SEPARATOR.join(_tsv_scalar(v) for v in value)
     return _tsv_scalar(value)
 
 
 def _tsv_scalar(value: Any) -> str:
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is str:
+        return value.translate(_TSV_SAFE)
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, float):
+    if kind is float:
         return repr(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    # A tab or line break would end the cell or the row: they become spaces.
-    return str(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return str(value).translate(_TSV_SAFE)
 
 
 class JsonlWriter(_Writer):
