@@ -151,7 +151,8 @@ def edge_keys_statement(label: str, excluded: Iterable[str]) -> str:
 def shared_ids_statement(excluded: Iterable[str]) -> str:
     """Ids that more than one exported node uses (one CURIE under two labels)."""
     return (
-        f"MATCH (n){_not_excluded('n', excluded)} WITH n.id AS id, count(*) AS n WHERE id IS NOT NULL AND n > 1 "
+        f"MATCH (n){_not_excluded('n', excluded)} WITH n.id AS id, count(*) AS copies "
+        "WHERE id IS NOT NULL AND copies > 1 "
         "RETURN collect(id) AS ids"
     )
 
