@@ -396,3 +396,18 @@ def test_warnings_the_validator_raised_are_the_documented_ones():
     }
     assert set(WARNINGS_SEEN) <= documented, WARNINGS_SEEN
     print({code: sorted(found)[:10] for code, found in WARNINGS_SEEN.items()})
+
+
+def test_a_query_graph_the_response_model_refuses_is_a_400_not_a_500(api):
+    """Found by the schema fuzz: constraints the request accepts but a TRAPI Response cannot echo back."""
+    body = {
+        "message": {
+            "query_graph": {
+                "nodes": {"n0": {"constraints": [{"operator": "===", "value": {}, "name": "x", "id": "y"}]}},
+                "paths": {"p0": {"subject": "n0", "object": "n0", "constraints": [{"intermediate_categories": None}]}},
+            }
+        }
+    }
+    response = api.post("/trapi/query", json=body)
+    assert response.status_code == 400, response.text[:500]
+    assert response.json().startswith("invalid TRAPI Query: ") and "Traceback" not in response.text

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from pmkg.service.errors import field_path
 from pmkg.service.routes.deps import API_DEPENDENCIES, GraphDep, ModelDep, error_responses
 from pmkg.service.trapi import TRAPI_VERSION, Context, answer, meta_knowledge_graph
+from pydantic import ValidationError
 from reasoner_pydantic import MetaKnowledgeGraph, Query
 from reasoner_pydantic import Response as TrapiResponse
 from starlette.exceptions import HTTPException
@@ -37,12 +38,24 @@ class TrapiRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 return JSONResponse(_invalid(exc), status_code=400)
+            except ValidationError as exc:
+                # A query the request model accepts but a TRAPI Response cannot carry back (it echoes the query
+                # graph): the query is at fault, not the service.
+                log.warning("TRAPI: a query part cannot be echoed in a valid Response (%s)", _first_problem(exc))
+                return JSONResponse(f"invalid TRAPI Query: {_first_problem(exc)}", status_code=400)
             except HTTPException as exc:
                 if exc.status_code != 400:
                     raise
                 return JSONResponse("the body could not be read: send a TRAPI Query as UTF-8 JSON", status_code=400)
 
         return route
+
+
+def _first_problem(exc: ValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "invalid value"
+    return f"{field_path(errors[0].get('loc', ()))}: {errors[0].get('msg', 'invalid value')}"
 
 
 def _invalid(exc: RequestValidationError) -> str:
