@@ -257,7 +257,7 @@ def test_cli_writes_the_bundle_and_refuses_an_unknown_format(graph_uri, store, i
 
     runner = CliRunner()
     bad = runner.invoke(app, ["export", "kgx", "--out", str(tmp_path / "x"), "--format", "csv", "-g", graph_uri, "-q"])
-    assert bad.exit_code != 0 and "use one of tsv, jsonl" in bad.output
+    assert bad.exit_code == 2 and "'csv' is not one of tsv, jsonl" in bad.output
     assert not (tmp_path / "x").exists()
 
 
