@@ -154,7 +154,9 @@ def meta_knowledge_graph(mapping: BiolinkMapping | None = None) -> dict[str, Any
         if row.qualifiers:
             edge["qualifiers"] = [{"qualifier_type_id": q, "applicable_values": [v]} for q, v in row.qualifiers]
     document = {"nodes": nodes, "edges": list(edges.values())}
-    return MetaKnowledgeGraph.model_validate(document).model_dump(mode="json", exclude_none=True)
+    meta = MetaKnowledgeGraph.model_validate(document).model_dump(mode="json", exclude_none=True)
+    # The schema allows more properties here: the versions this service implements, as in every Response.
+    return {**meta, "schema_version": TRAPI_VERSION, "biolink_version": mapping.biolink_version}
 
 
 # --- planning -------------------------------------------------------------------------------------------------

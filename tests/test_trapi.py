@@ -11,7 +11,7 @@ import pytest
 from pmkg.kg.kgx import edge_id
 
 from tests.service_support import client, connector, make_app, trained_for_service
-from tests.trapi_validation import validate_response
+from tests.trapi_validation import validate_component, validate_response
 
 pytest.importorskip("reasoner_validator", reason="reasoner-validator 4.2 needs Python < 3.12")
 
@@ -90,6 +90,10 @@ def test_meta_knowledge_graph_lists_what_the_query_answers(app, api):
     assert response.status_code == 200
     meta = response.json()
     MetaKnowledgeGraph.model_validate(meta)
+    assert (meta["schema_version"], meta["biolink_version"]) == ("1.5.0", "4.4.6")
+    assert validate_component(meta, "MetaKnowledgeGraph") == {}
+    broken = {**meta, "edges": [{**meta["edges"][0], "predicate": "treats"}]}
+    assert validate_component(broken, "MetaKnowledgeGraph")  # the schema check bites
     edges = {(e["subject"], e["predicate"], e["object"]): e for e in meta["edges"]}
     treats = edges[("biolink:Drug", "biolink:treats", "biolink:Disease")]
     assert sorted(treats["knowledge_types"]) == ["inferred", "lookup"]

@@ -106,3 +106,18 @@ def validate_response(response: dict[str, Any]) -> ValidationResult:
                 if bucket is not None and found:
                     bucket.update(found)
     return result
+
+
+def validate_component(instance: dict[str, Any], component: str) -> dict[str, Any]:
+    """The validator's schema check of one TRAPI component (e.g. ``MetaKnowledgeGraph``): its critical messages."""
+    _patch_downloads()
+    from reasoner_validator.trapi import TRAPISchemaValidator
+
+    validator = TRAPISchemaValidator(trapi_version=str(TRAPI_SCHEMA))
+    validator.is_valid_trapi_query(copy.deepcopy(instance), component=component)
+    found: dict[str, Any] = {}
+    for by_test in validator.get_all_messages().values():
+        for by_level in by_test.values():
+            found.update(by_level.get("critical") or {})
+            found.update(by_level.get("error") or {})
+    return found
