@@ -302,7 +302,7 @@ def ingest_sources(
     A source whose files are missing or corrupt fails alone: its outcome carries the error and the
     graph keeps what the other sources wrote.
     """
-    check_sources(sources)
+    check_sources(sources)  # before GraphSink touches the store's schema
     return run_jobs(data_dir, GraphSink(store, batch_size, progress, bulk), sources, resolver)
 
 

@@ -116,7 +116,7 @@ def train_release(
     """
     from pmkg.gnn import TARGET
     from pmkg.gnn.artifacts import save_model
-    from pmkg.gnn.calibration import brier_score, fit_quantile_calibration, reliability
+    from pmkg.gnn.calibration import brier_score, fit_quantile_calibration, reliability, tail_stretch
     from pmkg.gnn.crossfit import cross_fit, model_block, refit
 
     t0 = time.perf_counter()
@@ -131,7 +131,7 @@ def train_release(
         evidence.quantiles, evidence.labels, deployed, calibration_method,
         provenance=f"{calibration_method} on {folds}-fold out-of-fold score quantiles (cross-fitted)",
     )
-    oof_probability = calibration.base.probability(_stretched(evidence.quantiles))
+    oof_probability = calibration.base.probability(tail_stretch(evidence.quantiles))
     labels = evidence.labels.ravel()
     calibration_summary = {
         "method": "quantile", "base_method": calibration_method, "folds": folds,
@@ -156,12 +156,6 @@ def train_release(
         release=True,
         labels_used=int(result.split.train.shape[1]),
     )
-
-
-def _stretched(quantiles: np.ndarray) -> np.ndarray:
-    from pmkg.gnn.calibration import tail_stretch
-
-    return tail_stretch(quantiles)
 
 
 @dataclass
