@@ -17,7 +17,7 @@ Graph mapping:
   (endpoints, type, source), so the CPIC and the DPWG guideline for one pair share one edge (source ``cpic``):
   ``guideline_sources`` lists the bodies, and each body's details sit under its own prefix
   (``cpic_guideline_id``, ``dpwg_guideline_url``, ``cpic_recommendation_count``, ``dpwg_classifications``, ...).
-  ``recommendation_count``, ``classification`` (the strongest), ``actions`` (see :func:`ingest.pharmcat.action_of`)
+  ``recommendation_count``, ``classification`` (the strongest), ``actions`` (see :mod:`pmkg.ingest.pgx_actions`)
   and ``pmids`` summarise both.
 * Drugs resolve through the guideline's PharmGKB accession: ``drug.tsv`` gives its DrugBank id (canonical) or
   RxNorm id; drugs newer than the 2020 seed fall back to their name (as in the ``pharmgkb`` job). Unresolved
@@ -118,10 +118,11 @@ def run(data_dir: Path, resolver: Resolver | None = None) -> IngestResult:
     drug_names = DrugNames(resolver)
 
     guidelines: list[pharmcat.GuidelineFile] = []
+    normal_keys = pharmcat.normal_lookup_keys(data_dir)
     for path in guideline_paths:
         result.rows_read[GUIDELINE_ROWS] += 1
         try:
-            guidelines.append(pharmcat.read_guideline(path))
+            guidelines.append(pharmcat.read_guideline(path, normal_keys))
         except ValueError as exc:
             result.skipped["malformed guideline JSON"] += 1
             result.warn(str(path), f"{exc}; file skipped")

@@ -10,7 +10,7 @@ The chain, each step a documented table lookup:
    yields no recommendation. A diplotype the map does not list gets no phenotype either.
 3. **Recommendations** of every guideline whose lookup key (one to three genes) matches the patient's keys
    (:class:`ingest.pharmcat.Recommendation`: text, classification, guideline source). Each is read as an
-   :func:`ingest.pharmcat.action_of` action: ``avoid``, ``use alternative``, ``adjust dose``, ``see text``,
+   :mod:`pmkg.ingest.pgx_actions` action: ``avoid``, ``use alternative``, ``adjust dose``, ``see text``,
    ``standard`` or ``no recommendation``.
 
 :data:`CONTRAINDICATING` (avoid, use alternative) is what the drug-patient ground truth and the model's PGx
@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pmkg.ingest import pharmcat
+from pmkg.ingest import pgx_actions, pharmcat
 from pmkg.ingest.base import IngestError
 from pmkg.ingest.star_alleles import (
     AlleleDefinitions,
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 BODIES = ("CPIC", "DPWG")
 CONTRAINDICATING = frozenset({"avoid", "use alternative"})
 # Most severe first: a drug with several recommendations is flagged with the most severe action.
-ACTION_SEVERITY = ("avoid", "use alternative", "adjust dose", "see text", "standard", "no recommendation")
+ACTION_SEVERITY = pgx_actions.ACTIONS
 # Actions worth an edge in the graph; "standard" and "no recommendation" would add an edge per drug and patient.
 ACTIONABLE = frozenset({"avoid", "use alternative", "adjust dose", "see text"})
 INDETERMINATE = "Indeterminate"

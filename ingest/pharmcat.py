@@ -13,9 +13,9 @@ Upstream: PharmCAT commit 30f8cfb (2024-05-29), data stamp 2024-03-25, as laid o
 
 These are plain functions returning frozen dataclasses; the ``cpic`` ingest job builds its graph edges from
 :func:`read_guideline`, and patient-level code (issue C) chains :func:`load_phenotype_map` ->
-:meth:`PhenotypeMap.lookup` -> :func:`recommendations_for`. The ``action`` of a recommendation is a coarse,
-keyword-based reading of its first sentence (see :func:`action_of`); ``classification`` and ``text`` stay the
-authoritative fields.
+:meth:`PhenotypeMap.lookup` -> :func:`recommendations_for`. The ``action`` of a recommendation follows the
+stated rule of :mod:`pmkg.ingest.pgx_actions` (structured fields first, a curated table, keywords last);
+``classification`` and ``text`` stay the authoritative fields.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from pmkg.ingest import pgx_actions
 from pmkg.ingest.base import IngestError
 
 log = logging.getLogger(__name__)
@@ -42,27 +43,6 @@ CLASSIFICATION_ORDER = ("Strong", "Moderate", "Optional", "No recommendation", "
 _TAG = re.compile(r"<[^>]+>")
 # Block-level tags end a line, so the first line of ``text`` is the recommendation's first paragraph.
 _BLOCK_END = re.compile(r"</(?:p|h\d|li|div)>|<br\s*/?>|<(?:h\d|li|p|ul|ol)(?:\s[^>]*)?>", re.IGNORECASE)
-# Checked in order on the first sentence, lower-cased; the first pattern that matches names the action.
-_ACTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("no recommendation", re.compile(r"^no recommendation|does not provide a recommendation")),
-    (
-        "standard",
-        re.compile(
-            r"\bno (?:dose )?adjustments? (?:is |are )?(?:needed|required)|no action|no need to|no indication to change"
-            r"|no reason to avoid|prescribe (?:the )?desired starting dose"
-        ),
-    ),
-    ("avoid", re.compile(r"(?<!to )\bavoid\b|\bnot recommended\b|\bcontra-?indicated\b|\bdo not (?:use|prescribe)\b")),
-    ("use alternative", re.compile(r"\balternative\b|\bnot (?:predominantly )?metabolized by\b")),
-    ("adjust dose", re.compile(r"\b(?:reduc|increas|decreas|titrat)\w*|do not exceed|\b(?:lower|higher)\b|\d\s?%")),
-    ("standard", re.compile(r"\bstandard\b|label[- ]recommended|recommended starting dose|\bnormal dose")),
-    ("adjust dose", re.compile(r"\bdose\b|\bdosing\b|\bmg\b")),
-)
-
-
-_CO_MEDICATION = re.compile(r"^avoid [^.;]*\binhibitors?\b[^.;]*[.;]?$")
-
-
 @dataclass(frozen=True)
 class Chemical:
     pharmgkb_id: str  # PharmGKB accession, e.g. PA449053
@@ -84,6 +64,7 @@ class Recommendation:
     implications: tuple[str, ...]
     alternate_drug_available: bool
     dosing_information: bool
+    normal: bool = False  # every gene of the lookup key has a normal result (see :mod:`pmkg.ingest.pgx_actions`)
 
     @property
     def genes(self) -> tuple[str, ...]:
@@ -91,7 +72,17 @@ class Recommendation:
 
     @property
     def action(self) -> str:
-        return action_of(self.text, self.classification)
+        return pgx_actions.read_action(
+            pgx_actions.RecommendationFacts(
+                self.id,
+                self.text,
+                self.classification,
+                self.lookup_key,
+                self.dosing_information,
+                self.alternate_drug_available,
+                self.normal,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -146,25 +137,8 @@ def html_to_text(markup: str) -> str:
 
 
 def action_of(text: str, classification: str | None = None) -> str:
-    """A coarse action from the first sentence: avoid, use alternative, standard, adjust dose, ..., else 'see text'.
-
-    The first sentence of the first paragraph, or of the second when the first is a condition ending in ``:``.
-    """
-    if classification == "No recommendation":
-        return "no recommendation"
-    lines = text.strip().split("\n")
-    # DPWG often opens with a condition ("DOSES HIGHER THAN 20 mg ...:"); the advice is the line after it.
-    line = lines[1] if len(lines) > 1 and lines[0].rstrip().endswith(":") else lines[0]
-    sentences = re.split(r"(?<=[.;])\s", line, maxsplit=1)
-    first = sentences[0].lower()
-    # "Avoid moderate and strong CYP2D6 inhibitors." is about co-medication (CPIC tamoxifen); the advice on the
-    # drug itself is the next sentence.
-    if _CO_MEDICATION.match(first) and len(sentences) > 1:
-        first = re.split(r"(?<=[.;])\s", sentences[1], maxsplit=1)[0].lower()
-    for action, pattern in _ACTIONS:
-        if pattern.search(first):
-            return action
-    return "see text"
+    """The keyword reading of a recommendation's text alone; :attr:`Recommendation.action` is the full rule."""
+    return pgx_actions.keyword_action(text, classification)
 
 
 def strongest(classifications: Iterable[str | None]) -> str | None:
@@ -185,11 +159,18 @@ def guideline_files(data_dir: Path) -> list[Path]:
     return sorted((data_dir / GUIDELINE_DIR).glob("*.json"))
 
 
-def read_guideline(path: Path) -> GuidelineFile:
-    """Parse one guideline JSON; unreadable JSON raises :class:`IngestError`, a wrong shape raises ``ValueError``."""
+NormalKeys = Mapping[tuple[str, str], frozenset[str]]  # (body, gene) -> lookup keys the body's map calls normal
+
+
+def read_guideline(path: Path, normal_keys: NormalKeys | None = None) -> GuidelineFile:
+    """Parse one guideline JSON; unreadable JSON raises :class:`IngestError`, a wrong shape raises ``ValueError``.
+
+    ``normal_keys`` (from :func:`normal_lookup_keys`) tells which activity scores are normal; without it only keys
+    that name a normal result (``'Normal Metabolizer'``) count.
+    """
     document = _load_json(path)
     try:
-        return _guideline(document, path)
+        return _guideline(document, path, normal_keys or {})
     except (AttributeError, KeyError, TypeError) as exc:
         raise ValueError(
             f"expected {{'guideline': {{'id', 'source', 'relatedGenes', 'relatedChemicals'}}, 'recommendations': "
@@ -197,9 +178,10 @@ def read_guideline(path: Path) -> GuidelineFile:
         ) from exc
 
 
-def _guideline(document: dict, path: Path) -> GuidelineFile:
+def _guideline(document: dict, path: Path, normal_keys: NormalKeys) -> GuidelineFile:
     guideline = document["guideline"]
     source = str(guideline["source"])
+    body = source.lower()
     chemicals = tuple(_chemical(c) for c in guideline["relatedChemicals"])
     recommendations = tuple(
         Recommendation(
@@ -214,6 +196,7 @@ def _guideline(document: dict, path: Path) -> GuidelineFile:
             implications=tuple(rec.get("implications") or ()),
             alternate_drug_available=bool(rec.get("alternateDrugAvailable")),
             dosing_information=bool(rec.get("dosingInformation")),
+            normal=_all_normal(rec.get("lookupKey") or {}, body, normal_keys),
         )
         for rec in document.get("recommendations") or []
     )
@@ -232,6 +215,25 @@ def _guideline(document: dict, path: Path) -> GuidelineFile:
     )
 
 
+def _all_normal(lookup_key: Mapping, body: str, normal_keys: NormalKeys) -> bool:
+    return bool(lookup_key) and all(
+        pgx_actions.is_normal_key(str(value), normal_keys.get((body, str(gene)), frozenset()))
+        for gene, value in lookup_key.items()
+    )
+
+
+def normal_lookup_keys(data_dir: Path) -> dict[tuple[str, str], frozenset[str]]:
+    """(body, gene) -> the lookup keys (mostly activity scores) whose phenotype the body's map calls normal."""
+    keys: dict[tuple[str, str], frozenset[str]] = {}
+    for body in BODIES:
+        for path in sorted((data_dir / PHENOTYPE_DIR / body).glob("*.json")):
+            table = load_phenotype_map(data_dir, path.stem, body)
+            keys[(body, table.gene)] = frozenset(
+                row.lookup_key for row in table.diplotypes.values() if row.phenotype in pgx_actions.NORMAL_RESULTS
+            )
+    return keys
+
+
 def _chemical(entry: dict) -> Chemical:
     return Chemical(str(entry["id"]), str(entry["name"]))
 
@@ -242,9 +244,10 @@ def load_recommendations(data_dir: Path) -> list[Recommendation]:
     A file of the wrong shape is logged and left out (the ``cpic`` job counts it); unreadable JSON raises.
     """
     recommendations: list[Recommendation] = []
+    normal_keys = normal_lookup_keys(data_dir)
     for path in guideline_files(data_dir):
         try:
-            recommendations.extend(read_guideline(path).recommendations)
+            recommendations.extend(read_guideline(path, normal_keys).recommendations)
         except ValueError as exc:
             log.warning("%s: %s; file left out", path, exc)
     return recommendations
