@@ -39,7 +39,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import scipy.sparse as sp
 import torch
-from pmkg.gnn import TARGET
+from pmkg.gnn import TARGET, distributed
 from pmkg.gnn.candidates import Candidates, evaluation_candidates
 from pmkg.gnn.data import export_checksum, pair_codes, remove_pairs, replace_edges, reverse_key, to_heterodata
 from pmkg.gnn.features import similarity_edges, target_spectral
@@ -48,6 +48,7 @@ from pmkg.gnn.model import LinkPredictor
 from pmkg.gnn.path_features import DEFAULT_PATHS, PathBlock
 from pmkg.gnn.split import EdgeSplit, make_split
 from pmkg.kg.export import EdgeKey, GraphExport
+from torch import nn
 from torch_geometric.data import HeteroData
 from tqdm.auto import tqdm
 
@@ -408,10 +409,13 @@ def train(
     dst_pool = None if config.negative_diseases() == "uniform" else np.unique(split.train[1])
     src_pool = test_cands.src
     full_inputs = model.inputs(data)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
     rank_src = torch.from_numpy(src_pool)
     src_pos = np.full(n_src, -1, dtype=np.int64)
     src_pos[src_pool] = np.arange(src_pool.size)
+    ranks = distributed.current()
+    objective = distributed.wrap(
+        EpochLoss(model, config.rank_loss_weight, split.train, rank_src, src_pos), ranks
+    )
     featurizer = model.featurizer(data)
     val_paths = test_paths = None
     if featurizer is not None:
@@ -459,39 +463,37 @@ def train(
         neg = sample_negatives(
             rng, sup.shape[1] * config.neg_ratio, n_src, n_dst, train_codes, pool, src_pool, reject_fold
         )
+        n_pairs, n_sup = sup.shape[1] + neg.shape[1], sup.shape[1]
+        if ranks is not None:  # every rank drew the same pairs; each trains on its own share of them
+            sup, neg = sup[:, ranks.take(sup.shape[1])], neg[:, ranks.take(neg.shape[1])]
         pairs = np.concatenate([sup, neg], axis=1)
         labels = torch.cat([torch.ones(sup.shape[1]), torch.zeros(neg.shape[1])])
         optimizer.zero_grad()
-        h = model.encode(*inputs)
         cols = np.unique(pairs[1])
-        path_block = None
+        paths = None
         if featurizer is not None:
-            assert model.path_scorer is not None
             # The epoch's world: its hidden positives are absent from the path counts as from message passing.
-            block = featurizer.block(src_pool, cols, visible)
+            paths = featurizer.block(src_pool, cols, visible)
             if hidden_dst is not None:
-                block = without_pair_paths(block, featurizer.names, hidden_dst)
-            path_block = model.path_scorer.block(block)
-        logits = model.score_pairs(h, torch.from_numpy(pairs))
-        if path_block is not None:
-            logits = logits + path_block[src_pos[pairs[0]], np.searchsorted(cols, pairs[1])]
-        loss = loss_fn(logits, labels)
-        if config.rank_loss_weight > 0:
-            loss = loss + config.rank_loss_weight * _rank_term(
-                model, h, sup, split.train, rank_src, src_pos, cols, path_block
-            )
+                paths = without_pair_paths(paths, featurizer.names, hidden_dst)
+        world = 1 if ranks is None else ranks.world
+        loss = objective(
+            inputs, pairs, labels, sup, paths, cols,
+            world * pairs.shape[1] / n_pairs, world * sup.shape[1] / max(n_sup, 1),
+        )
         loss.backward()
         optimizer.step()
+        epoch_loss = distributed.mean_over_ranks(float(loss.detach()), ranks)
 
         val_auroc = val_mrr = float("nan")
         if split.val.shape[1]:
-            val_block = block_scores(model, full_inputs, val_cands, val_paths)
+            val_block = scores_over_ranks(model, full_inputs, val_cands, val_paths, ranks)
             m = evaluate_candidates(val_block, val_cands, split.val, split.train)
             val_auroc, val_mrr = m["auroc"], m["mrr"]
         seconds = time.perf_counter() - t0
-        history.append({"epoch": epoch, "loss": float(loss.detach()), "val_auroc": val_auroc, "val_mrr": val_mrr,
-                        "seconds": seconds})
-        bar.set_postfix(loss=f"{float(loss.detach()):.4f}", val_auroc=f"{val_auroc:.4f}", val_mrr=f"{val_mrr:.3f}")
+        history.append({"epoch": epoch, "loss": epoch_loss, "val_auroc": val_auroc, "val_mrr": val_mrr,
+                        "seconds": seconds, "pairs": int(pairs.shape[1])})
+        bar.set_postfix(loss=f"{epoch_loss:.4f}", val_auroc=f"{val_auroc:.4f}", val_mrr=f"{val_mrr:.3f}")
 
         if not split.val.shape[1]:
             best_epoch, best_state = epoch, None
@@ -510,7 +512,7 @@ def train(
         model.load_state_dict(best_state)
     model.eval()
 
-    val_scores = block_scores(model, full_inputs, val_cands, val_paths) if split.val.shape[1] else None
+    val_scores = scores_over_ranks(model, full_inputs, val_cands, val_paths, ranks) if split.val.shape[1] else None
     return TrainResult(
         model=model, data=data, split=split, config=config, target=target, history=history, best_epoch=best_epoch,
         seconds_per_epoch=float(np.mean([r["seconds"] for r in history])) if history else float("nan"),
@@ -519,6 +521,62 @@ def train(
         test_candidates=test_cands, val_candidates=val_cands, val_scores=val_scores, test_paths=test_paths,
         train_seconds=train_seconds,
     )
+
+
+class EpochLoss(nn.Module):
+    """One epoch's loss from the encoder's inputs and the epoch's pairs: a module, so that DDP (which syncs the
+    gradients of a ``forward``) can wrap it.
+
+    Loss = ``bce_weight`` × BCE (mean over ``pairs``) + ``rank_weight`` × ``rank_loss_weight`` × the filtered
+    softmax term (mean over ``sup``). Single process both weights are 1; a rank of a DDP group of ``W`` gets
+    ``W × share / total``, so the ranks' averaged gradient is that of the mean over every pair.
+    """
+
+    def __init__(
+        self, model: LinkPredictor, rank_loss_weight: float, train_edges: np.ndarray, rank_src: torch.Tensor,
+        src_pos: np.ndarray,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.rank_loss_weight = rank_loss_weight
+        self.train_edges, self.rank_src, self.src_pos = train_edges, rank_src, src_pos
+        self.bce = torch.nn.BCEWithLogitsLoss()
+
+    def forward(
+        self, inputs: tuple[dict, Any], pairs: np.ndarray, labels: torch.Tensor, sup: np.ndarray,
+        paths: PathBlock | None, cols: np.ndarray, bce_weight: float = 1.0, rank_weight: float = 1.0,
+    ) -> torch.Tensor:
+        model = self.model
+        h = model.encode(*inputs)
+        path_block = None
+        if paths is not None:
+            assert model.path_scorer is not None
+            path_block = model.path_scorer.block(paths)
+        logits = model.score_pairs(h, torch.from_numpy(pairs))
+        if path_block is not None:
+            logits = logits + path_block[self.src_pos[pairs[0]], np.searchsorted(cols, pairs[1])]
+        loss = self.bce(logits, labels)
+        if bce_weight != 1.0:
+            loss = loss * bce_weight
+        if self.rank_loss_weight > 0 and sup.shape[1]:
+            term = _rank_term(model, h, sup, self.train_edges, self.rank_src, self.src_pos, cols, path_block)
+            loss = loss + self.rank_loss_weight * (term if rank_weight == 1.0 else term * rank_weight)
+        return loss
+
+
+def scores_over_ranks(
+    model: LinkPredictor, inputs: tuple[dict, Any], cands: Candidates, paths: PathBlock | None,
+    ranks: distributed.Ranks | None,
+) -> np.ndarray:
+    """:func:`block_scores`, each rank scoring its slice of the candidate diseases and the slices gathered."""
+    if ranks is None:
+        return block_scores(model, inputs, cands, paths)
+    cols = ranks.columns(cands.dst.size)
+    part_paths = None
+    if paths is not None:
+        part_paths = PathBlock(paths.rows, paths.cols[cols], [sp.csr_matrix(m[:, cols]) for m in paths.mats])
+    part = block_scores(model, inputs, Candidates(cands.src, cands.dst[cols]), part_paths)
+    return distributed.gather_columns(part, cands.dst.size, ranks)
 
 
 PAIR_PATHS = ("CpD",)  # metapaths made of a single non-target drug–disease edge

@@ -7,6 +7,7 @@ only thing ``gnn/`` sees of the graph: no Cypher, no driver.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -100,4 +101,34 @@ def export_graph(store: GraphStore, progress: bool = True) -> GraphExport:
         pairs = np.stack([_positions(*lookup[src], cols["src"]), _positions(*lookup[dst], cols["dst"])])
         # Several sources may assert the same pair; the model sees one edge.
         export.edges[(src, rel_type, dst)] = np.unique(pairs, axis=1).astype(np.int64)
+    return export
+
+
+def save_export(export: GraphExport, path: Path) -> Path:
+    """Write ``export`` to one ``.npz`` (no pickle): what a ``torchrun`` job's ranks load instead of each
+    reading the graph store."""
+    arrays: dict[str, np.ndarray] = {}
+    for label, ids in export.node_ids.items():
+        arrays[f"ids/{label}"] = np.asarray(ids, dtype=str)
+        arrays[f"names/{label}"] = np.asarray(export.node_names.get(label, ids), dtype=str)
+    for key, edges in export.edges.items():
+        arrays["edges/" + "|".join(key)] = edges
+    path = Path(path)
+    np.savez(path, **arrays)
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
+def load_export(path: Path) -> GraphExport:
+    """The :class:`GraphExport` :func:`save_export` wrote."""
+    export = GraphExport()
+    with np.load(path, allow_pickle=False) as npz:
+        for name in npz.files:
+            kind, _, rest = name.partition("/")
+            if kind == "ids":
+                export.node_ids[rest] = npz[name].tolist()
+            elif kind == "names":
+                export.node_names[rest] = npz[name].tolist()
+            elif kind == "edges":
+                src, rel, dst = rest.split("|")
+                export.edges[(src, rel, dst)] = npz[name].astype(np.int64)
     return export
