@@ -91,6 +91,9 @@ def train(
         str, typer.Option(help="platt | isotonic, fitted on out-of-fold scores (release) or the validation fold")
     ] = "platt",
     models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
+    estimate: Annotated[
+        bool, typer.Option("--estimate", help="Print the memory and time this run would need, and train nothing.")
+    ] = False,
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -104,6 +107,13 @@ def train(
 
     setup_logging(quiet)
     config = _train_config(epochs, seed, split or "random", threads)
+    if estimate:
+        from pmkg.workflows.estimate import MEASURED_ON, estimate_rows, graph_size
+
+        with open_store(graph) as store:
+            rows = estimate_rows(graph_size(store), config.epochs, 1 if split else folds + 1)
+        typer.echo(render(rows, "table", title=f"estimate from slopes measured on {MEASURED_ON}"))
+        return
     with open_store(graph) as store:
         require_ingested(store)
         try:
