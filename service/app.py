@@ -14,10 +14,13 @@ from pmkg.service.graph import GraphGateway
 from pmkg.service.middleware import RequestGuard
 from pmkg.service.model import ServingModel
 from pmkg.service.patients import PatientModel, PatientWorkers
-from pmkg.service.routes import explanations, health, links, patients, queries, trapi
+from pmkg.service.routes import explanations, health, links, patients, queries, trapi, ui, ui_static
 from pmkg.service.settings import ServiceSettings
 
-ROUTERS = (health.router, links.router, explanations.router, queries.router, patients.router, trapi.router)
+ROUTERS = (
+    health.router, links.router, explanations.router, queries.router, patients.router, trapi.router, ui.router,
+    ui_static.router,
+)
 PATIENT_ROUTE = "/v1/patients/recommendations"
 
 DESCRIPTION = """\
@@ -27,6 +30,7 @@ needs an `X-API-Key` header. Model-backed endpoints answer from memory; graph-ba
 queries, storing a patient) return 503 when the graph is unreachable. Patient recommendations need a
 patient model (`pmkg serve --patient-model DIR`); without one that endpoint answers 503. The same predictions and
 the graph's indications, pharmacogenomics and targets also speak TRAPI 1.5 under `/trapi` (NCATS Translator).
+A triage web page for people who do not write Cypher or curl is served at `/ui/` (it asks for a key once).
 """
 
 
