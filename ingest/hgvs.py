@@ -31,7 +31,7 @@ _ONE = "ACDEFGHIKLMNPQRSTVWYUOX*"
 # After 3->1 conversion and upper-casing: first residue and position, optional range end, then the change.
 _PROTEIN = re.compile(
     rf"^(?P<ref>[{_ONE}])(?P<pos>\d+)(?:_(?P<ref2>[{_ONE}])(?P<pos2>\d+))?"
-    rf"(?P<change>[{_ONE}]|=|\?|[{_ONE[:-1]}]?FS.*|DELINS[{_ONE[:-1]}]+|DEL|DUP|INS[{_ONE[:-1]}]+|EXT.*)?$"
+    rf"(?P<change>[{_ONE}]|=|\?|[{_ONE[:-1]}]?FS.*|DELINS[{_ONE[:-1]}]+|DEL|DUP|INS[{_ONE[:-1]}]+|[{_ONE}]?EXT.*)?$"
 )
 _ACCESSION = r"[A-Za-z][A-Za-z0-9_]*(?:\.\d+)?(?:\([A-Za-z0-9_.\-]+\))?"
 _EXPRESSION = re.compile(rf"^(?P<reference>{_ACCESSION}):(?P<kind>[cgmnp])\.(?P<change>\S+)$")
@@ -41,6 +41,9 @@ _NUCLEOTIDE = re.compile(
     rf"^\(?{_POSITION}(?:_{_POSITION})?"
     r"(?:[ACGTN]>[ACGTN]|=|del[ACGTN]*|dup[ACGTN]*|ins[ACGTN]+|delins[ACGTN]+|inv)\)?$"
 )
+# HGVS's protein changes that name no residue change to match: unknown (p.?), no protein (p.0), an uncertain
+# consequence (p.Met1?, p.(Met1?)). Case reports (phenopacket-store) write them for splice and start-loss variants.
+_UNKNOWN_PROTEIN = re.compile(r"^\(?(?:\?|0|[A-Z][a-z]{2}\d+\?)\)?$")
 _G_SUBSTITUTION = re.compile(r"^(?P<pos>\d+)(?P<ref>[ACGT])>(?P<alt>[ACGT])$")
 
 # RefSeq chromosome accession -> (assembly, chromosome), for the versions GRCh37 and GRCh38 use.
@@ -92,7 +95,7 @@ def protein_key(text: str) -> str | None:
     change = match.group("change") or ""
     if "FS" in change:
         change = "FS"
-    elif change.startswith("EXT"):
+    elif "EXT" in change:
         change = "EXT"
     elif change == "X":
         change = "*"
@@ -120,6 +123,8 @@ def parse_expression(text: str) -> Expression:
         )
     reference, kind, change = match.group("reference"), match.group("kind"), match.group("change")
     if kind == "p":
+        if _UNKNOWN_PROTEIN.match(change):
+            return Expression(value, reference, kind, change)
         protein = protein_key(change)
         if protein is None or protein.endswith("?") or not re.match(r"^\(?[A-Z][a-z]{0,2}\d", change):
             raise HgvsError(
