@@ -75,6 +75,7 @@ def main() -> None:
     print(_table([{"what": k, "count": v} for k, v in result.counts.items()], ["what", "count"], "counts"))
     keys = ["ranker", "universe", "n", "rankable", "top1", "top10", "mrr"]
     print(_table(result.overall, keys, "every mappable patient (a disease outside a ranker's universe is a miss)"))
+    print(_table(result.annotated_only, keys, "patients whose disease has HPO annotations in the graph"))
     print(_table(result.head_to_head, keys, "head to head: patients whose disease is a model candidate, all over C"))
     diff_rows = [{"comparison": name, **d} for name, d in result.differences.items()]
     print(_table(diff_rows, ["comparison", "top1", "top10", "mrr"], "paired differences (95% bootstrap)"))
@@ -93,9 +94,10 @@ def main() -> None:
     print(_table(result.worst_diseases, list(result.worst_diseases[0]) if result.worst_diseases else ["disease"],
                  "diseases where Resnik BMA does worst (top-10 rate, then size)"))  # fmt: skip
     if args.json:
+        fields = ("counts", "overall", "annotated_only", "head_to_head", "differences", "groups", "failures",
+                  "worst_diseases", "seconds")  # fmt: skip
         payload = {"model_version": loaded.model_version, "unreadable": patients.unreadable,
-                   **{k: getattr(result, k) for k in ("counts", "overall", "head_to_head", "differences", "groups",
-                                                        "failures", "worst_diseases", "seconds")}}  # fmt: skip
+                   **{k: getattr(result, k) for k in fields}}  # fmt: skip
         args.json.write_text(json.dumps(payload, indent=2, default=str))
 
 

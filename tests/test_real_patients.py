@@ -158,6 +158,8 @@ def test_evaluation_ranks_each_patient_by_its_own_annotations_and_counts_what_it
     assert rows["model (phenotypes)"]["top10"][0] == pytest.approx(2 / 3)
     assert result.failures["model (phenotypes)"] == {"disease not a model candidate (no TREATS indication)": 1}
     assert rows["random"]["top1"][0] == pytest.approx(1 / 4)
+    # The decoder applied to every annotated disease can rank all three (its ranking is the model's, untested here).
+    assert rows["model decoder over all annotated diseases (zero-shot beyond C)"]["rankable"] == 3
     groups = {g["group"]: g["patients"] for g in result.groups}
     assert groups == {"eye disease": 1, NO_DO_GROUP: 1, "d20": 1}
 

@@ -186,11 +186,15 @@ def disease_groups(export: GraphExport) -> dict[int, str]:
 # ---- rankers -------------------------------------------------------------------------------------------------
 
 
-def model_disease_logits(loaded, patients: Sequence[RealPatient], with_gene: bool) -> tuple[np.ndarray, Counter]:
+def model_disease_logits(
+    loaded, patients: Sequence[RealPatient], with_gene: bool, diseases: Sequence[int] | None = None
+) -> tuple[np.ndarray, Counter]:
     """``(P, C)`` disease logits of the drug-patient model over its candidates, from phenotypes (and genes).
 
     The patient goes in as the model's own relations (``phenotype``, ``variant_gene``); no diagnosis edge exists
-    for it. Returns the logits and the counts of inputs the model's graph lacks.
+    for it. ``diseases`` (indices into the model's Disease ids) applies the same DistMult diagnosis decoder to
+    other diseases than the candidates it was trained on (zero-shot). Returns the logits and the counts of inputs
+    the model's graph lacks.
     """
     import torch
 
@@ -212,7 +216,11 @@ def model_disease_logits(loaded, patients: Sequence[RealPatient], with_gene: boo
     relations, tokens, _ = inputs.tensors()
     with torch.no_grad():
         z = loaded.model.encode_patients(loaded.embeddings, inputs.num_patients, relations, tokens)
-        logits = loaded.model.disease_logits(z, loaded.embeddings).numpy()
+        if diseases is None:
+            logits = loaded.model.disease_logits(z, loaded.embeddings).numpy()
+        else:
+            rows = torch.as_tensor(list(diseases), dtype=torch.long)
+            logits = loaded.model.diagnose.all_pairs(z, loaded.embeddings["Disease"][rows]).numpy()
     return logits, Counter(dropped)
 
 
@@ -270,7 +278,7 @@ def failure_reason(
 ) -> str:
     """Why a ranker could not have placed this patient's disease well (the first that applies)."""
     if not in_graph:
-        return "disease not in the graph"
+        return "disease not in the graph (no HPO annotation: e.g. an OMIM entry newer than phenotype.hpoa)"
     if not label_columns & annotated:
         return "disease has no HPO annotation in the graph"
     if known_terms == 0:
@@ -287,6 +295,7 @@ class RealPatientEvaluation:
 
     counts: dict[str, int]
     overall: list[dict[str, object]]
+    annotated_only: list[dict[str, object]]  # the same rankers over patients whose disease has HPO annotations
     head_to_head: list[dict[str, object]]
     differences: dict[str, dict[str, tuple[float, float, float]]]
     groups: list[dict[str, object]]
@@ -364,15 +373,29 @@ def evaluate_real_patients(
     counts["model candidates"] = len(candidates)
     counts["genes the model's graph lacks"] = int(dropped_gene.get("variant_gene", 0))
     model_gene_first = restrict_first(logits, cols(gene_disease_nodes, cand_column))
+    # The diagnosis decoder over every annotated disease the model's graph has (zero-shot beyond the candidates).
+    model_index = {curie: i for i, curie in enumerate(model_disease_ids)}
+    curies = export.node_ids["Disease"]
+    known = np.array([curies[d] in model_index for d in universe])
+    wide = np.full(resnik_scores.shape, -np.inf)
+    if known.any():
+        rows_in_model = [model_index[curies[d]] for d in universe[known]]
+        wide[:, known] = model_disease_logits(loaded, mapped, with_gene=False, diseases=rows_in_model)[0]
+    counts["Resnik-universe diseases the model's graph lacks"] = int((~known).sum())
     results = {
         "model (phenotypes)": RankerResult("model (phenotypes)", len(candidates), label_ranks(logits, labels_model)),
         "model (phenotypes + gene input)": RankerResult(
             "model (phenotypes + gene input)", len(candidates), label_ranks(logits_gene, labels_model)),
         "model (phenotypes), gene's diseases first": RankerResult(
             "model (phenotypes), gene's diseases first", len(candidates), label_ranks(model_gene_first, labels_model)),
+        "model decoder over all annotated diseases (zero-shot beyond C)": RankerResult(
+            "model decoder over all annotated diseases (zero-shot beyond C)", universe.size,
+            label_ranks(wide, labels_all)),
         **results,
     }  # fmt: skip
     overall = [summarise(r, samples=samples) for r in results.values()]
+    with_annotations = np.flatnonzero([bool(c) for c in labels_all])
+    annotated_only = [summarise(r, with_annotations, samples) for r in results.values()]
 
     # Head to head on the model's own universe: patients whose disease is a candidate, every ranker over C.
     rows = np.flatnonzero([bool(c) for c in labels_model])
@@ -408,7 +431,7 @@ def evaluate_real_patients(
 
     group_of = disease_groups(export)
     patient_group = [
-        group_of[min(nodes)] if nodes else "disease not in the graph" for nodes in label_nodes
+        group_of[min(nodes)] if nodes else "disease not in the graph (no HPO annotation)" for nodes in label_nodes
     ]
     groups = []
     for name in sorted(set(patient_group), key=lambda g: (-patient_group.count(g), g)):
@@ -441,6 +464,8 @@ def evaluate_real_patients(
     worst_rows = []
     for disease, members in by_disease.items():
         node = disease_index.get(disease)
+        if not labels_all[members[0]]:
+            continue  # no HPO annotation: counted among the failures, nothing to rank
         worst_rows.append({
             "disease": disease,
             "name": names[node] if node is not None else "",
@@ -458,5 +483,5 @@ def evaluate_real_patients(
     seconds["total"] = time.perf_counter() - t0
     log.info("real patients evaluated: %d of %d phenopackets", len(mapped), counts["phenopackets"])
     return RealPatientEvaluation(
-        counts, overall, head, differences, groups, failures, worst_rows[:worst], seconds
+        counts, overall, annotated_only, head, differences, groups, failures, worst_rows[:worst], seconds
     )
