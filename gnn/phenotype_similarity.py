@@ -128,14 +128,16 @@ class ResnikIndex:
         counts = np.asarray(self.annotations.sum(axis=1)).ravel()
         mean = sp.diags(1.0 / np.maximum(counts, 1)) @ self.annotations.astype(np.float64)  # (N, T)
         out = np.zeros((len(patients), self.num_diseases), dtype=np.float64)
+        anc = self.ancestors  # every row holds at least the term itself, so reduceat sees no empty row
         for row, terms in enumerate(patients):
             terms = np.unique(np.asarray(terms, dtype=np.int64))
             if terms.size == 0:
                 continue
             reached = np.zeros(self.num_terms, dtype=np.float64)
             reached[self.ancestors[terms].indices] = 1.0
-            # best[t] = max IC over the ancestors of t that the patient's terms also reach
-            best = self.ancestors.multiply(self.ic * reached).tocsr().max(axis=1).toarray().ravel()
+            # best[t] = max IC over the ancestors of t that the patient's terms also reach (row-wise max over CSR)
+            weighted = (self.ic * reached)[anc.indices]
+            best = np.maximum.reduceat(weighted, anc.indptr[:-1]) if weighted.size else weighted
             out[row] = mean @ best
         return out
 

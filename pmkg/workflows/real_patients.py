@@ -15,7 +15,8 @@ Protocol (docs/evaluation/real-phenopackets.md):
     its candidate diseases (those with a TREATS indication), from phenotypes, and from phenotypes + the causal
     gene given as the model's ``variant_gene`` input;
   * Resnik best-match average (:mod:`gnn.phenotype_similarity`, patient -> disease, Phenomizer's measure; IC from
-    the graph's HPO disease annotations) over every disease with an HPO annotation in the graph;
+    the graph's HPO disease annotations) over every disease with an HPO annotation in the graph, and its
+    symmetric variant (the mean of both directions);
   * "restricted to the gene's diseases": the same scores with the diseases that the graph associates with one of
     the patient's genes (``Disease-ASSOCIATED_WITH-Gene``, ClinVar ``Variant-ASSOCIATED_WITH-Disease`` with
     ``IN_GENE``) moved first, order otherwise kept;
@@ -336,6 +337,9 @@ def evaluate_real_patients(
     t1 = time.perf_counter()
     resnik_scores = index.query_to_disease(terms)[:, universe]
     seconds = {"resnik_index": t1 - t0, "resnik_scores": time.perf_counter() - t1}
+    t1 = time.perf_counter()
+    symmetric_scores = (resnik_scores + index.disease_to_query(terms)[:, universe]) / 2
+    seconds["resnik_symmetric_scores"] = time.perf_counter() - t1
     associated = gene_diseases(export)
     gene_nodes = [{gene_index[g] for g in p.genes if g in gene_index} for p in mapped]
     gene_disease_nodes = [set().union(*(associated.get(g, set()) for g in genes)) for genes in gene_nodes]
@@ -351,6 +355,8 @@ def evaluate_real_patients(
     results = {
         "Resnik BMA (phenotypes)": RankerResult("Resnik BMA (phenotypes)", universe.size,
                                                 label_ranks(resnik_scores, labels_all)),
+        "Resnik BMA symmetric (phenotypes)": RankerResult("Resnik BMA symmetric (phenotypes)", universe.size,
+                                                          label_ranks(symmetric_scores, labels_all)),
         "Resnik BMA (phenotypes), gene's diseases first": RankerResult(
             "Resnik BMA (phenotypes), gene's diseases first", universe.size,
             label_ranks(restrict_first(resnik_scores, cols(gene_disease_nodes, column)), labels_all)),
