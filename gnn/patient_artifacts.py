@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,6 +57,7 @@ def save_patient_model(
         "nodes": {label: result.node_ids[label] for label in SAVED_LABELS if label in result.node_ids},
         "drug_names": node_names.get("Drug", result.node_ids["Drug"]),
         "candidate_names": [disease_names[i] for i in candidates],
+        "indications": _indications(result),
     }
     (out / "id_maps.json").write_text(json.dumps(id_maps))
     (out / "config.json").write_text(
@@ -85,6 +86,17 @@ def save_patient_model(
         writer.writerows(result.history)
     (out / "MODEL_CARD.md").write_text(model_card(result, version))
     return out
+
+
+def _indications(result: PatientTrainResult) -> dict[str, list[str]]:
+    """Disease CURIE -> the drugs its TREATS edges name, as the model saw them (a recorded diagnosis's drugs lead)."""
+    if result.indications is None:
+        return {}
+    drugs, diseases = result.node_ids["Drug"], result.node_ids["Disease"]
+    out: dict[str, list[str]] = {}
+    for drug, disease in zip(result.indications[0].tolist(), result.indications[1].tolist(), strict=True):
+        out.setdefault(diseases[disease], []).append(drugs[drug])
+    return {disease: sorted(set(found)) for disease, found in sorted(out.items())}
 
 
 def model_card(result: PatientTrainResult, version: str) -> str:
@@ -119,6 +131,7 @@ class LoadedPatientModel:
     vocabulary: TokenVocabulary
     calibration: PlattScaling
     config: dict
+    indications: dict[str, list[str]] = field(default_factory=dict)  # disease CURIE -> indicated drug CURIEs
 
     def index(self, label: str) -> dict[str, int]:
         return {curie: i for i, curie in enumerate(self.node_ids.get(label, []))}
@@ -148,6 +161,7 @@ def load_patient_model(model_dir: Path) -> LoadedPatientModel:
         vocabulary=TokenVocabulary(list(config["tokens"])),
         calibration=PlattScaling(**json.loads((model_dir / "calibration.json").read_text())),
         config=config,
+        indications=id_maps.get("indications", {}),  # absent from models saved before recorded diagnoses led
     )
 
 

@@ -129,14 +129,19 @@ class PatientDrugModel(nn.Module):
         """``(C, D)``: DistMult TREATS logits of every candidate disease and drug."""
         return self.treat.all_pairs(h["Disease"][self.candidates], h["Drug"])
 
-    def score(self, z: Tensor, h: dict[str, Tensor], pgx: Tensor) -> Tensor:
+    def score(self, z: Tensor, h: dict[str, Tensor], pgx: Tensor, log_pi: Tensor | None = None) -> Tensor:
         """Logits ``(P, D)``: :meth:`benefit_logits` + :meth:`pgx_offsets`."""
-        logits = self.benefit_logits(z, h)
+        logits = self.benefit_logits(z, h, log_pi)
         return logits + self.pgx_offsets(logits, pgx)
 
-    def benefit_logits(self, z: Tensor, h: dict[str, Tensor]) -> Tensor:
-        """``log sum_c softmax(disease_logits)[p, c] * exp(treat_logits[c, d])``, shape ``(P, D)``."""
-        log_pi = torch.log_softmax(self.disease_logits(z, h), dim=1)  # (P, C)
+    def benefit_logits(self, z: Tensor, h: dict[str, Tensor], log_pi: Tensor | None = None) -> Tensor:
+        """``log sum_c softmax(disease_logits)[p, c] * exp(treat_logits[c, d])``, shape ``(P, D)``.
+
+        ``log_pi`` replaces the model's own differential (``(P, C)`` log-probabilities), e.g. one that keeps a
+        recorded diagnosis first (:mod:`gnn.recorded_diagnosis`).
+        """
+        if log_pi is None:
+            log_pi = torch.log_softmax(self.disease_logits(z, h), dim=1)  # (P, C)
         treat = self.treat_logits(h)  # (C, D)
         # logsumexp over c of (log_pi[p, c] + treat[c, d]) as a stabilised matrix product.
         a, b = log_pi.max(dim=1, keepdim=True).values, treat.max(dim=0, keepdim=True).values

@@ -89,8 +89,10 @@ class TrainConfig:
         similarity_k: kNN ``SIMILAR_PROFILE`` edges per drug/disease from those features; 0 = none.
     Decoder:
         exclude_relations: relationship types the model never reads (message passing, spectral features, kNN
-            edges, path counts). Therapeutic-use class memberships restate indications (label proxies); the
-            docs' "Model and evaluation" page gives the ablation behind the default.
+            edges, path counts), as a type (``IN_THERAPEUTIC_CLASS``) or one typed triple
+            (``Drug-INTERACTS_WITH-Drug``). Therapeutic-use class memberships restate indications (label proxies);
+            the docs' "Model and evaluation" page gives the ablation behind the default. Drug-drug interactions are
+            safety knowledge for patients, not evidence of efficacy, and the release model was validated without them.
         paths: metapaths of the hybrid decoder's path term (:mod:`pmkg.gnn.path_features`); ``()`` = pure GNN.
             All of them was chosen over the target-step ones only on validation MRR (full graph, random fold 0
             and disease-holdout folds 0-4).
@@ -156,7 +158,7 @@ class TrainConfig:
     paths: tuple[str, ...] = DEFAULT_PATHS
     path_hidden: int = 32
     hide_unit: HideUnit = "auto"
-    exclude_relations: tuple[str, ...] = ("IN_THERAPEUTIC_CLASS",)
+    exclude_relations: tuple[str, ...] = ("IN_THERAPEUTIC_CLASS", "Drug-INTERACTS_WITH-Drug")
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -304,6 +306,11 @@ _SPECTRAL_CACHE: dict[tuple, tuple[GraphExport, dict[str, np.ndarray]]] = {}
 _INPUT_CACHE: dict[tuple, tuple[GraphExport, GraphExport]] = {}
 
 
+def is_excluded(key: EdgeKey, excluded: tuple[str, ...]) -> bool:
+    """True when ``excluded`` names the edge type ``key`` by its relationship or as ``Source-REL-Target``."""
+    return key[1] in excluded or "-".join(key) in excluded
+
+
 def model_inputs(export: GraphExport, config: TrainConfig) -> GraphExport:
     """``export`` without the relationship types the model must not read (``config.exclude_relations``).
 
@@ -311,7 +318,7 @@ def model_inputs(export: GraphExport, config: TrainConfig) -> GraphExport:
     for reloading a saved model and for the baselines scored beside it.
     """
     excluded = tuple(sorted(config.exclude_relations))
-    if not excluded or not any(key[1] in excluded for key in export.edges):
+    if not excluded or not any(is_excluded(key, excluded) for key in export.edges):
         return export
     key = (id(export), excluded)
     cached = _INPUT_CACHE.get(key)
@@ -319,7 +326,7 @@ def model_inputs(export: GraphExport, config: TrainConfig) -> GraphExport:
         return cached[1]
     view = GraphExport(
         node_ids=export.node_ids,
-        edges={k: v for k, v in export.edges.items() if k[1] not in excluded},
+        edges={k: v for k, v in export.edges.items() if not is_excluded(k, excluded)},
         node_names=export.node_names,
     )
     _INPUT_CACHE.clear()

@@ -551,6 +551,18 @@ CIVIC = [
     )
 ]
 
+# --- drugcentral-ddi: DrugCentral's class-level interactions expanded to DrugBank ids (PreDDI) ------------------------
+DRUGCENTRAL_DDI = [
+    _github(
+        "AstrorEnales/PreDDI",
+        "dd21e2fcec98f1885cf4723f8a603cb46c21c4be",
+        "data/DrugCentral/drug_interactions.csv",
+        "drugcentral-ddi/drug_interactions.csv",
+        "6dca1c29fe5aca5b03f88efa632caeac134c64e64bf9d5c6e793119292e67c7d",
+        942515,
+    )
+]
+
 REMOTE_FILES: dict[str, list[RemoteFile]] = {
     "hetionet": HETIONET,
     "pharmacotherapydb": PHARMACOTHERAPYDB,
@@ -561,6 +573,7 @@ REMOTE_FILES: dict[str, list[RemoteFile]] = {
     "genes": GENES,
     "sequence-ontology": SEQUENCE_ONTOLOGY,
     "drugcentral": DRUGCENTRAL,
+    "drugcentral-ddi": DRUGCENTRAL_DDI,
     "sider": SIDER,
     "pharmgkb": PHARMGKB,
     "cpic": CPIC,

@@ -92,6 +92,9 @@ class Explanation:
     # patient-drug only: the CIViC evidence paths (rows of the named query patient_biomarker_therapies) whose
     # therapy holds the drug, each with its evidence id, level, direction and disease fit
     biomarker_evidence: list[dict[str, Any]] = field(default_factory=list)
+    # patient-drug only: the drug's interactions with the patient's current medications (named query
+    # patient_drug_interactions), most severe first
+    interaction_evidence: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total_dwpc(self) -> float:
@@ -182,8 +185,9 @@ def explain_patient_drug(
 
     Beside the metapath paths, ``biomarker_evidence`` holds the CIViC evidence paths (``Patient-CARRIES-Variant
     <-HAS_COMPONENT-MolecularProfile-PREDICTS_*->Drug``, through a combination too) with each item's evidence id and
-    level, from the named query ``patient_biomarker_therapies``. Only ids and ontology term names are returned,
-    never free-text patient data.
+    level, from the named query ``patient_biomarker_therapies``; ``interaction_evidence`` the drug's interactions
+    with the patient's current medications (``patient_drug_interactions``). Only ids and ontology term names are
+    returned, never free-text patient data.
     """
     _check_n(n)
     patient_id, _ = resolve_node(store, "Patient", patient)
@@ -207,6 +211,16 @@ def explain_patient_drug(
     except QueryError as exc:
         raise ExplainError(str(exc)) from exc
     explanation.biomarker_evidence = [row for row in rows if drug_id in row["drug_ids"]][:n]
+    try:
+        _, rows = run_query(store, "patient_drug_interactions", {"patient": patient_id, "drug": drug_id})
+    except QueryError as exc:
+        raise ExplainError(str(exc)) from exc
+    explanation.interaction_evidence = rows
+    if rows:
+        explanation.notes.append(
+            f"interacts with {len(rows)} current medication(s) (DrugCentral, class-level); "
+            f"most severe: {rows[0]['risk']}"
+        )
     if explanation.biomarker_evidence:
         explanation.notes.append(
             "biomarker evidence (CIViC) is research evidence, not clinical decision support; 'Does Not Support' "

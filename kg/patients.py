@@ -53,6 +53,15 @@ _COHORT_DIPLOTYPES = (
     "RETURN collect(p.id) AS pid, collect(g.id) AS gene, collect(coalesce(r.gene_symbol, g.id)) AS symbol, "
     "collect(coalesce(r.cpic_lookup_key, r.dpwg_lookup_key, r.phenotype, 'no call')) AS key"
 )
+_COHORT_TREATMENTS = (
+    "MATCH (p:Patient) WHERE p.synthetic = $synthetic AND size(coalesce(p.treatments, [])) > 0 "
+    "RETURN collect(p.id) AS pid, collect(p.treatments) AS treatments"
+)
+# Drug-drug interactions (DrugCentral, stored once per unordered pair) of the given drugs, in either direction.
+DRUG_INTERACTIONS = (
+    "MATCH (m:Drug)-[i:INTERACTS_WITH]-(d:Drug) WHERE m.id IN $drugs "
+    "RETURN collect(m.id) AS medication, collect(d.id) AS drug, collect(i.risk) AS risk, collect(i.risks) AS risks"
+)
 _COHORT_PGX = (
     "MATCH (p:Patient)-[r:HAS_PGX_RECOMMENDATION]->(d:Drug) WHERE p.synthetic = $synthetic "
     "RETURN collect(p.id) AS pid, collect(d.id) AS drug, collect(coalesce(r.cpic_action, '')) AS cpic, "
@@ -181,6 +190,7 @@ class CohortExport:
     edges: dict[str, tuple[list[str], list[str]]]
     diplotypes: list[tuple[str, str, str, str]]
     pgx: list[tuple[str, str, str, str, str, str]]
+    treatments: dict[str, list[str]] = field(default_factory=dict)  # current medications (medicalActions agents)
 
     def index(self) -> dict[str, int]:
         return {pid: i for i, pid in enumerate(self.patients)}
@@ -200,7 +210,21 @@ def export_cohort(store: GraphStore, synthetic: bool) -> CohortExport:
     pgx = list(
         zip(cols["pid"], cols["drug"], cols["cpic"], cols["action"], cols["body"], cols["classification"], strict=True)
     )
-    return CohortExport(synthetic, patients, edges, diplotypes, pgx)
+    cols = store.columns(_COHORT_TREATMENTS, params)
+    treatments = {pid: list(drugs) for pid, drugs in zip(cols["pid"], cols["treatments"], strict=True)}
+    return CohortExport(synthetic, patients, edges, diplotypes, pgx, treatments)
+
+
+def drug_interactions(store: GraphStore, drugs: Sequence[str]) -> dict[str, list[tuple[str, str, list[str]]]]:
+    """Medication -> its interacting drugs as ``(drug, risk, risks)``, read from ``INTERACTS_WITH`` edges."""
+    if not drugs:
+        return {}
+    cols = store.columns(DRUG_INTERACTIONS, {"drugs": sorted(set(drugs))})
+    out: dict[str, list[tuple[str, str, list[str]]]] = {}
+    rows = zip(cols["medication"], cols["drug"], cols["risk"], cols["risks"], strict=True)
+    for medication, drug, risk, risks in rows:
+        out.setdefault(medication, []).append((drug, risk, list(risks or [risk])))
+    return out
 
 
 WRITE_PREDICTED_BENEFIT = (
@@ -208,7 +232,7 @@ WRITE_PREDICTED_BENEFIT = (
     "MERGE (p)-[e:PREDICTED_BENEFIT]->(d) SET e.score = row.score, e.probability = row.probability, "
     "e.rank = row.rank, e.pgx_flags = row.pgx_flags, e.model_version = $model_version, e.sources = row.sources, "
     "e.reasons = row.reasons, e.civic_level = row.civic_level, e.civic_evidence_ids = row.civic_evidence_ids, "
-    "e.warning = row.warning RETURN count(e) AS written"
+    "e.warning = row.warning, e.interaction_warnings = row.interaction_warnings RETURN count(e) AS written"
 )
 # Patients of a cohort whose tumour matched CIViC (CARRIES -> CIVIC.VID, written by patient ingest).
 PATIENTS_WITH_CIVIC_VARIANTS = (
@@ -233,6 +257,7 @@ class PredictedBenefit:
     civic_level: str | None = None  # best CIViC level of its sensitivity evidence
     civic_evidence_ids: Sequence[str] = ()
     warning: str | None = None  # resistance evidence that outranks the sensitivity
+    interaction_warnings: Sequence[str] = ()  # 'Critical with warfarin (DrugCentral)', most severe first
 
 
 def write_predicted_benefit(
@@ -242,7 +267,8 @@ def write_predicted_benefit(
 
     ``pgx_flags`` is a list of strings such as ``'CPIC: avoid (Strong)'``; empty when no guideline applies. A drug
     merged in from the tumour's CIViC evidence also carries ``sources``, ``reasons``, ``civic_level``,
-    ``civic_evidence_ids`` and ``warning`` (see :mod:`workflows.oncology`).
+    ``civic_evidence_ids`` and ``warning`` (see :mod:`workflows.oncology`). ``interaction_warnings`` lists the
+    drug's interactions with the patient's current medications (:mod:`workflows.interactions`).
     """
     patients = sorted({link.patient for link in links})
     for start in range(0, len(patients), batch_size):
@@ -260,6 +286,7 @@ def write_predicted_benefit(
             "civic_level": link.civic_level,
             "civic_evidence_ids": list(link.civic_evidence_ids),
             "warning": link.warning,
+            "interaction_warnings": list(link.interaction_warnings),
         }
         for link in links
     ]
@@ -310,4 +337,5 @@ def cohort_from_records(nodes: Sequence, edges: Sequence, synthetic: bool) -> Co
                 (e.src, e.dst, p.get("cpic_action") or "", p.get("action") or "", p.get("guideline_source") or "",
                  p.get("classification") or "")
             )  # fmt: skip
-    return CohortExport(synthetic, patients, out, diplotypes, pgx)
+    treatments = {n.id: list(n.props.get("treatments") or []) for n in nodes if n.label == "Patient"}
+    return CohortExport(synthetic, patients, out, diplotypes, pgx, {k: v for k, v in treatments.items() if v})

@@ -135,7 +135,12 @@ RELATIONSHIPS: dict[str, RelSpec] = {
         _rel("LOCALIZES_TO", "Disease localises to an anatomy", ("Disease", "Anatomy")),
         _rel("PRESENTS", "Disease presents a symptom", ("Disease", "Symptom")),
         _rel("EXPRESSES", "Anatomy expresses a gene", ("Anatomy", "Gene")),
-        _rel("INTERACTS_WITH", "Protein-protein interaction", ("Gene", "Gene")),
+        _rel(
+            "INTERACTS_WITH",
+            "Protein-protein interaction; drug-drug interaction (DrugCentral, undirected, with its risk class)",
+            ("Gene", "Gene"),
+            ("Drug", "Drug"),
+        ),
         _rel("COVARIES_WITH", "Evolutionary covariation", ("Gene", "Gene")),
         _rel("REGULATES", "Knock-down signature regulation", ("Gene", "Gene")),
         _rel("ANNOTATED_WITH", "Gene annotated with a GO term", ("Gene", "GOTerm")),

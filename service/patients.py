@@ -81,13 +81,13 @@ class PatientModel:
 
     def score(
         self, phenopacket: dict[str, Any], vcf: str | None, k: int, use_diagnosis: bool, keep: bool,
-        tumour_vcf: str | None = None, assembly: str | None = None,
+        tumour_vcf: str | None = None, assembly: str | None = None, medications: list[str] | None = None,
     ) -> ScoredPatient:
         """Score one patient; ``keep`` pseudonymises with the ingest key (for storing) instead of a throwaway one.
 
         Raises :class:`PatientFieldError` for input the ingest path refuses.
         """
-        from pmkg.workflows.patient_scoring import PatientInputError, read_patient, score_ingested
+        from pmkg.workflows.patient_scoring import PatientInputError, read_patient, resolve_medications, score_ingested
 
         if vcf and self.scorer.pgx is None:
             raise PatientFieldError(
@@ -95,13 +95,18 @@ class PatientModel:
                 "start it with --patient-data-dir (PMKG_PATIENT_DATA_DIR), or send the phenopacket alone"
             )
         try:
+            extra = resolve_medications(medications or [], self.scorer)
+        except PatientInputError as exc:
+            where = str(exc).split(":", 1)[0].replace("[", ".").rstrip("]")  # medications[2] -> medications.2
+            raise PatientFieldError(f"body.{where}", str(exc)) from None
+        try:
             ingest = read_patient(
                 phenopacket, vcf, scorer=self.scorer, pseudonymiser=self.pseudonymiser() if keep else None,
                 tumour_vcf=tumour_vcf, assembly=assembly,
             )
         except PatientInputError as exc:
             raise _located(str(exc)) from None
-        score = score_ingested(ingest, scorer=self.scorer, top_k=k, use_diagnosis=use_diagnosis)
+        score = score_ingested(ingest, scorer=self.scorer, top_k=k, use_diagnosis=use_diagnosis, medications=extra)
         return ScoredPatient(score, ingest)
 
 

@@ -189,6 +189,7 @@ class ModelInfo(BaseModel):
 
 
 MAX_PATIENT_K = 500
+MAX_MEDICATIONS = 100  # current medications per request
 
 
 # The spec states what every phenopacket needs; the rest of the Phenopacket v2 schema (protobuf JSON) is checked
@@ -236,6 +237,14 @@ class PatientRequest(Strict):
         description="Genome build of tumour_vcf when its header (##reference, ##assembly, ##contig assembly=) does "
         "not state it; a VCF on an unstated build is refused, never guessed.",
     )
+    medications: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=MAX_MEDICATIONS,
+        description="Current medications beside the phenopacket's medicalActions: drug ids (DRUGBANK:DB00682) or "
+        "names. Every ranked drug is checked against them (DrugCentral interactions); a contraindicated one leaves "
+        "the top k, with the reason. An unknown drug is a 422 naming its index.",
+        examples=[["DRUGBANK:DB00682"]],
+    )
 
 
 class PgxRecommendation(BaseModel):
@@ -244,6 +253,17 @@ class PgxRecommendation(BaseModel):
     classification: str | None
     text: str | None
     guideline_id: str | None
+
+
+class InteractionWarning(BaseModel):
+    medication: str = Field(description="The current medication's drug id.")
+    medication_name: str
+    risk: str = Field(description="DrugCentral's risk class, the most severe of risks: Contraindicated, Critical, "
+                      "Avoid combination, Significant, Potentially significant.")  # fmt: skip
+    risks: list[str]
+    source: str
+    evidence: str
+    text: str = Field(description="e.g. 'Critical with warfarin (DrugCentral)'.")
 
 
 class PatientDrug(BaseModel):
@@ -262,13 +282,27 @@ class PatientDrug(BaseModel):
         description="CIViC evidence for this drug: best_level, evidence_ids, therapies, resistance_evidence_ids, "
         "warnings, resistance_outranks.",
     )
-    warning: str | None = Field(default=None, description="Resistance evidence that outranks the sensitivity.")
+    warning: str | None = Field(
+        default=None,
+        description="Resistance evidence that outranks the sensitivity, or why the drug was held back from the top k "
+        "(a CPIC/DPWG avoid or use-alternative recommendation, a contraindicated interaction).",
+    )
+    interactions: list[InteractionWarning] = Field(
+        default_factory=list, description="Interactions with the current medications, most severe first."
+    )
 
 
 class DiagnosisCandidate(BaseModel):
     disease_id: str
     name: str | None
-    probability: float
+    probability: float | None = Field(
+        description="The model's own probability; null for a recorded diagnosis outside the model's candidates."
+    )
+    status: str = Field(
+        default="suggested by the model",
+        description="'recorded' (from the phenopacket; always listed first, the model cannot overrule it) or "
+        "'suggested by the model'.",
+    )
 
 
 class PgxCall(BaseModel):
@@ -289,10 +323,19 @@ class StoredPatient(BaseModel):
 class PatientRecommendations(BaseModel):
     model_version: str
     drugs: list[PatientDrug] = Field(description="Best first.")
-    differential: list[DiagnosisCandidate] = Field(description="The model's most likely diagnoses.")
+    differential: list[DiagnosisCandidate] = Field(
+        description="Recorded diagnoses first, then the diseases the model would add, each with its status."
+    )
     pgx: list[PgxCall] = Field(description="Star-allele calls from the VCF, one per pharmacogene.")
     unmapped: dict[str, int] = Field(description="Patient terms the model's graph does not know, by relation.")
     used_diagnosis: bool
+    medications: list[dict[str, str]] = Field(
+        default_factory=list, description="The current medications every drug was checked against: drug_id, name."
+    )
+    interactions_checked: bool = Field(
+        default=False,
+        description="False when the service has no interaction table (drugcentral-ddi/ in --patient-data-dir).",
+    )
     stored: bool = Field(description="True only when store=true was asked and the patient was written.")
     stored_patient: StoredPatient | None = None
     biomarker_therapies: list[dict[str, Any]] = Field(

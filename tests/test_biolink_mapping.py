@@ -153,7 +153,7 @@ def test_infores_ids_come_from_the_registry_and_the_unregistered_ones_are_flagge
         assert catalog[infores].get("status") == "released", (infores, catalog[infores].get("status"))
     # When one of these is registered, the test says so: flip its flag in the table.
     assert not (flagged & set(catalog)), f"now registered: {sorted(flagged & set(catalog))}"
-    assert flagged == {"infores:pmkg", "infores:cpic"}
+    assert flagged == {"infores:pmkg", "infores:cpic", "infores:drugcentral-ddi"}
     assert len(set(mapping.infores_to_source)) == len(mapping.sources), "two sources share an infores id"
 
 

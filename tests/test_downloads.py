@@ -373,6 +373,7 @@ BUNDLE_SOURCES = {
     "genes",
     "sequence-ontology",
     "drugcentral",
+    "drugcentral-ddi",
     "sider",
     "pharmgkb",
     "cpic",

@@ -266,3 +266,145 @@ def test_cli_trains_predicts_and_scores_one_patient(graph_uri, ingested, cohort_
     bad.write_text(json.dumps({"id": "x", "metaData": {"phenopacketSchemaVersion": "2.0"}, "subject": {"sex": "?"}}))
     failed = runner.invoke(app, ["patients", "score", str(bad), "--models-dir", str(models)])
     assert failed.exit_code == 2 and "field subject.sex" in failed.output
+
+
+@pytest.fixture(scope="module")
+def small_scorer(trained, tmp_path_factory):
+    result, export, _ = trained
+    model_dir = save_patient_model(result, tmp_path_factory.mktemp("models"), export.node_names)
+    scorer = PatientScorer.load(model_dir, FIXTURES)
+    scorer.resolver = Resolver.from_tables(**RESOLVER_TABLES)
+    return scorer
+
+
+def _indicated(scorer, disease):
+    return set(scorer.loaded.indications[disease])
+
+
+def test_a_recorded_diagnosis_leads_the_differential_and_its_drugs_lead_the_list(small_scorer, cohort_dir):
+    """A small-cohort model must not overrule the record: every patient's recorded diagnosis comes first."""
+    files, _ = cohort_dir
+    for path in sorted(files.phenopackets.glob("*.json"))[:40]:
+        document = json.loads(path.read_text())
+        disease = document["diseases"][0]["term"]["id"]
+        scored = score_patient(document, scorer=small_scorer, top_k=10)
+        first = scored.differential[0]
+        assert (first["disease_id"], first["status"]) == (disease, "recorded"), path.name
+        assert all(d["status"] == "suggested by the model" for d in scored.differential[1:])
+        indicated = _indicated(small_scorer, disease)
+        lead = [d.drug_id for d in scored.drugs[: min(10, len(indicated))]]
+        assert set(lead) <= indicated, path.name
+        assert all("recorded diagnosis" in d.sources for d in scored.drugs[: len(lead)])
+
+
+def test_the_model_cannot_overrule_a_diagnosis_its_phenotypes_do_not_suggest(small_scorer, cohort_dir):
+    """Reported: colon cancer on record, pancreatic cancer first. Give one patient's phenotypes another diagnosis."""
+    files, generator = cohort_dir
+    packets = sorted(files.phenopackets.glob("*.json"))
+    document = json.loads(packets[0].read_text())
+    own = document["diseases"][0]["term"]["id"]
+    other = next(
+        json.loads(p.read_text())["diseases"][0]["term"] for p in packets[1:]
+        if json.loads(p.read_text())["diseases"][0]["term"]["id"] != own
+    )  # fmt: skip
+    blind = score_patient(document, scorer=small_scorer, top_k=10, use_diagnosis=False)
+    assert blind.differential[0]["disease_id"] != other["id"]  # the phenotypes point elsewhere
+    document["diseases"] = [{"term": other}]
+    for interpretation in document.get("interpretations", []):
+        interpretation["diagnosis"]["disease"] = other
+    scored = score_patient(document, scorer=small_scorer, top_k=10)
+    assert scored.differential[0] == {**scored.differential[0], "disease_id": other["id"], "status": "recorded"}
+    assert scored.drugs[0].drug_id in _indicated(small_scorer, other["id"])
+
+
+def test_a_cpic_avoid_drug_is_held_back_from_the_top_k_with_the_reason(small_scorer, cohort_dir):
+    files, _ = cohort_dir
+    vcf = read_vcf(files.vcf)
+    truth = [line.split("\t") for line in files.truth.read_text().splitlines()[1:]]
+    poor = next(row[0] for row in truth if row[2] in ("*2/*2", "*2/*3"))
+    document = json.loads((files.phenopackets / f"{poor}.json").read_text())
+    single = _single_sample_vcf(files.vcf, vcf.samples.index(poor))
+    every = len(small_scorer.loaded.drug_names)
+    scored = score_patient(document, single, scorer=small_scorer, top_k=every)
+    clopidogrel = next(d for d in scored.drugs if d.drug_id == CLOPIDOGREL)
+    assert clopidogrel.rank > every - sum(1 for d in scored.drugs if d.warning)  # after every recommended drug
+    assert clopidogrel.warning.startswith(f"held back from the top {every}: CPIC: avoid")
+
+
+WARFARIN = "DRUGBANK:DB00682"
+ON_WARFARIN = [{"treatment": {"agent": {"id": WARFARIN, "label": "warfarin"}}}]
+
+
+def _first_warned(scorer, files, medical_actions, limit=80):
+    """(phenopacket, score) of the first patient whose top 10 holds a drug that interacts with warfarin."""
+    for path in sorted(files.phenopackets.glob("*.json"))[:limit]:
+        document = json.loads(path.read_text()) | {"medicalActions": medical_actions}
+        scored = score_patient(document, scorer=scorer, top_k=10)
+        if any(d.interactions for d in scored.drugs):
+            return document, scored
+    raise AssertionError(f"no patient of the first {limit} is recommended a drug that interacts with warfarin")
+
+
+def test_a_patient_on_warfarin_is_warned_about_an_interacting_recommended_drug(small_scorer, cohort_dir):
+    files, _ = cohort_dir
+    _, scored = _first_warned(small_scorer, files, ON_WARFARIN)
+    assert scored.interactions_checked and scored.medications == [{"drug_id": WARFARIN, "name": "warfarin"}]
+    warned = next(d for d in scored.drugs if d.interactions)
+    first = warned.interactions[0]
+    assert first["medication"] == WARFARIN and first["source"] == "DrugCentral"
+    assert first["text"] == f"{first['risk']} with warfarin (DrugCentral)"
+    assert f"interaction: {first['text']}" in warned.reasons
+    table = small_scorer.interactions
+    assert table.between(warned.drug_id, [WARFARIN])[0].risk == first["risk"]  # as DrugCentral says
+
+
+def test_a_contraindicated_interaction_holds_the_drug_back_and_says_why(small_scorer, cohort_dir, tmp_path):
+    """The fixture's contraindicated pairs involve no drug this small model recommends, so the table here states one:
+    the patient's own top drug, contraindicated with warfarin."""
+    import copy
+
+    from pmkg.ingest.base import IngestResult
+    from pmkg.ingest.drugcentral_ddi import SOURCE, read_interactions
+
+    files, _ = cohort_dir
+    document = json.loads(sorted(files.phenopackets.glob("*.json"))[0].read_text())
+    plain = score_patient(document, scorer=small_scorer, top_k=10)
+    drug = plain.drugs[0].drug_id
+    table = tmp_path / "drug_interactions.csv"
+    table.write_text(f"id1,id2,ddi_risk\n{drug.split(':')[1]},DB00682,Contraindicated\n")
+    scorer = copy.copy(small_scorer)
+    scorer.interactions = read_interactions(table, IngestResult(SOURCE))
+    scored = score_patient(document, scorer=scorer, top_k=10, medications=["DRUGBANK:DB00682"])
+    recommended = [d.drug_id for d in scored.drugs if d.rank <= 10]
+    assert drug not in recommended and len(recommended) == 10
+    assert recommended[:9] == [d.drug_id for d in plain.drugs[1:10]]  # the rest move up in the same order
+    held = next(d for d in scored.drugs if d.drug_id == drug)
+    assert held.rank == 11 and held.warning == "held back from the top 10: contraindicated with warfarin (DrugCentral)"
+    assert held.interactions[0]["risk"] == "Contraindicated"
+    with pytest.raises(ValueError, match=r"medications\[0\]: not a drug id or name pmkg can resolve"):
+        score_patient(document, scorer=small_scorer, medications=["no such drug"])
+
+
+def test_interaction_warnings_are_written_back_and_explained_by_a_path(store, trained, ingested, tmp_path):
+    from pmkg.kg.explain import explain_patient_drug
+
+    result, export, _ = trained
+    model_dir = save_patient_model(result, tmp_path / "models", export.node_names)
+    store.run("MATCH (p:Patient) WHERE p.synthetic = true SET p.treatments = [$w]", {"w": WARFARIN}, write=True)
+    try:
+        predict_patients(store, model_dir, top_k=10, synthetic=True)
+        rows = store.run(
+            "MATCH (p:Patient)-[b:PREDICTED_BENEFIT]->(d:Drug) WHERE size(coalesce(b.interaction_warnings, [])) > 0 "
+            "RETURN p.id AS patient, d.id AS drug, b.interaction_warnings AS warnings LIMIT 1"
+        )
+        assert rows and rows[0]["warnings"][0].endswith("with warfarin (DrugCentral)")
+        explanation = explain_patient_drug(store, rows[0]["patient"], rows[0]["drug"])
+        (first, *_) = explanation.interaction_evidence
+        assert first["medication_id"] == WARFARIN and first["path"][2:] == [
+            WARFARIN, f"INTERACTS_WITH ({first['risk']})", rows[0]["drug"]
+        ]
+        assert rows[0]["warnings"][0].startswith(first["risk"])
+        _, queried = run_query(store, "patient_recommendations", {"patient": rows[0]["patient"], "k": 10})
+        assert any(r["interaction_warnings"] for r in queried)
+    finally:
+        store.run("MATCH (p:Patient) WHERE p.synthetic = true REMOVE p.treatments", write=True)

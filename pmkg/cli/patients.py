@@ -292,6 +292,15 @@ def score(
     ] = None,
     top_k: Annotated[int, typer.Option(min=1, max=500)] = 10,
     no_diagnosis: Annotated[bool, typer.Option("--no-diagnosis", help="Ignore the phenopacket's diseases.")] = False,
+    medication: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--medication",
+            help="A current medication (drug id or name), beside the phenopacket's medicalActions; repeatable. "
+            "Every ranked drug is checked against them (DrugCentral interactions, needs drugcentral-ddi/ in "
+            "--data-dir).",
+        ),
+    ] = None,
     fmt: Annotated[str, format_option("table", "json")] = "table",
     models_dir: ModelsOpt = DEFAULT_MODELS_DIR,
     quiet: QuietOpt = False,
@@ -313,7 +322,7 @@ def score(
         vcf_text, tumour_text = (_read_text(path) if path is not None else None for path in (vcf, tumour_vcf))
         result = score_patient(
             document, vcf_text, scorer=scorer, top_k=top_k, use_diagnosis=not no_diagnosis, tumour_vcf=tumour_text,
-            assembly=assembly,
+            assembly=assembly, medications=medication or [],
         )  # fmt: skip
     except (FileNotFoundError, PatientInputError, ValueError) as exc:
         raise fail(f"{phenopacket}: {exc}") from None
@@ -323,13 +332,21 @@ def score(
     rows = [
         {"rank": d.rank, "drug": d.drug_id, "name": d.drug_name,
          "probability": None if d.probability is None else round(d.probability, 4),
-         "civic": _civic_cell(d.biomarker), "pgx": "; ".join(d.pgx_flags), "warning": d.warning or ""}
+         "civic": _civic_cell(d.biomarker), "pgx": "; ".join(d.pgx_flags),
+         "interactions": "; ".join(w["text"] for w in d.interactions), "warning": d.warning or ""}
         for d in result.drugs
     ]  # fmt: skip
-    if not any(row["civic"] or row["warning"] for row in rows):
-        for row in rows:
-            del row["civic"], row["warning"]
+    for column in ("civic", "interactions", "warning"):
+        if not any(row[column] for row in rows):
+            for row in rows:
+                del row[column]
     typer.echo(render(rows, "table", title=f"{result.model_version} ({result.milliseconds:.0f} ms)"))
+    typer.echo(_differential_line(result.differential))
+    if result.medications:
+        checked = (
+            "checked against" if result.interactions_checked else "NOT checked (no drugcentral-ddi/ in --data-dir)"
+        )
+        typer.echo(f"interactions {checked}: {', '.join(m['name'] for m in result.medications)}")
     if result.tumour is not None:
         matched = ", ".join(sorted({v["name"] for v in result.tumour["variants"]})) or "none"
         unmatched = sum(result.tumour["unmatched_variants"].values())
@@ -337,6 +354,15 @@ def score(
             f"tumour (CIViC {result.tumour['civic_release']}): matched {matched}; {unmatched} variant(s) unmatched"
         )
     typer.echo(result.notice)
+
+
+def _differential_line(differential: list[dict]) -> str:
+    """``recorded: colon cancer; the model would add: pancreatic cancer (0.88), ...``."""
+    recorded = [d["name"] for d in differential if d["status"] == "recorded"]
+    added = [f"{d['name']} ({d['probability']:.2f})" for d in differential if d["status"] != "recorded"]
+    parts = [f"recorded: {', '.join(recorded)}"] if recorded else []
+    parts.append(f"the model would add: {', '.join(added)}" if recorded else f"model differential: {', '.join(added)}")
+    return "; ".join(parts)
 
 
 def _read_text(path: Path) -> str:

@@ -172,6 +172,10 @@ def _print_explanation(result: Explanation, show_cypher: bool) -> None:
         columns = ["direction", "level", "significance", "therapy_name", "evidence_id", "disease_name", "disease_fit"]
         rows = [{c: row[c] for c in columns} | {"path": row["path"]} for row in result.biomarker_evidence]
         typer.echo(render(rows, "table", title="biomarker evidence (CIViC)"))
+    if result.interaction_evidence:
+        columns = ["risk", "medication_id", "medication_name", "source"]
+        rows = [{c: row[c] for c in columns} | {"path": row["path"]} for row in result.interaction_evidence]
+        typer.echo(render(rows, "table", title="interactions with current medications (DrugCentral)"))
     for note in result.notes:
         typer.echo(note)
     if show_cypher:

@@ -14,15 +14,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pmkg.ingest.pgx import CONTRAINDICATING
 from pmkg.kg.export import GraphExport, export_graph
 from pmkg.kg.patients import (
     PATIENTS_WITH_CIVIC_VARIANTS,
     CohortExport,
     PredictedBenefit,
+    drug_interactions,
     export_cohort,
     write_predicted_benefit,
 )
 from pmkg.kg.store import GraphStore
+from pmkg.workflows.interactions import interaction_hold_reasons, interaction_warnings
+from pmkg.workflows.patient_ranking import rank_patient_drugs
 
 if TYPE_CHECKING:
     from pmkg.gnn.patient_artifacts import LoadedPatientModel
@@ -91,13 +95,15 @@ def pgx_flag_text(body: str, action: str, classification: str) -> str:
 
 
 def score_cohort(loaded: LoadedPatientModel, cohort: CohortExport) -> tuple[np.ndarray, list[str], dict[str, int]]:
-    """Logits ``(P, D)`` for every patient of ``cohort`` (rows in ``cohort.patients`` order)."""
+    """Logits ``(P, D)`` for every patient of ``cohort`` (rows in ``cohort.patients`` order); a recorded
+    diagnosis leads each patient's differential (:mod:`gnn.recorded_diagnosis`)."""
     from pmkg.gnn.patient_data import build_inputs
-    from pmkg.gnn.patient_train import score_inputs
+    from pmkg.gnn.recorded_diagnosis import score_respecting_recorded
 
     shell = GraphExport(node_ids=loaded.node_ids)
     inputs, _, dropped = build_inputs(cohort, shell, loaded.vocabulary)
-    return score_inputs(loaded.model, loaded.embeddings, inputs), inputs.patients, dropped
+    scores, _, _ = score_respecting_recorded(loaded.model, loaded.embeddings, inputs)
+    return scores, inputs.patients, dropped
 
 
 def predict_patients(
@@ -105,7 +111,7 @@ def predict_patients(
 ) -> tuple[int, int, str]:
     """Score every patient of one cohort; write the top ``k`` as ``PREDICTED_BENEFIT``. Returns (patients, edges,
     model_version)."""
-    from pmkg.gnn.patient_artifacts import load_patient_model, top_k_rows
+    from pmkg.gnn.patient_artifacts import load_patient_model
 
     loaded = load_patient_model(model_dir)
     cohort = export_cohort(store, synthetic)
@@ -114,25 +120,52 @@ def predict_patients(
     scores, patients, _ = score_cohort(loaded, cohort)
     probabilities = loaded.calibration.probability(scores)
     flags: dict[tuple[str, str], list[str]] = {}
+    hold: dict[str, dict[str, list[str]]] = {}
     for pid, drug, _, action, body, classification in cohort.pgx:
         flags.setdefault((pid, drug), []).append(pgx_flag_text(body, action, classification))
+        if action in CONTRAINDICATING:
+            hold.setdefault(pid, {}).setdefault(drug, []).append(pgx_flag_text(body, action, classification))
+    recorded: dict[str, set[str]] = {}
+    for pid, disease in zip(*cohort.edges.get("diagnosis", ([], [])), strict=True):
+        recorded.setdefault(pid, set()).update(loaded.indications.get(disease, ()))
     drugs = loaded.node_ids["Drug"]
+    column = {drug: i for i, drug in enumerate(drugs)}
+    warnings = _interactions_by_patient(store, cohort, loaded)
+    for pid, by_drug in warnings.items():
+        for drug, found in by_drug.items():
+            reasons = interaction_hold_reasons(found)
+            if reasons:
+                hold.setdefault(pid, {}).setdefault(drug, []).extend(reasons)
     tumours = set(store.columns(PATIENTS_WITH_CIVIC_VARIANTS, {"synthetic": synthetic})["pid"])
     links = []
-    for row, cols in enumerate(top_k_rows(scores, top_k)):
-        pid = patients[row]
+    for row, pid in enumerate(patients):
         if pid in tumours:
             links.extend(_with_biomarkers(store, loaded, pid, scores[row], probabilities[row], top_k, flags))
             continue
-        for rank, col in enumerate(cols, start=1):
-            drug = drugs[col]
+        ranking = rank_patient_drugs(scores[row], drugs, top_k, recorded.get(pid, set()), hold.get(pid))
+        for rank, drug in enumerate(ranking.recommended, start=1):
+            col = column[drug]
             pgx = flags.get((pid, drug), [])
+            sources = ["recorded diagnosis"] if drug in ranking.lead else []
+            found = [w.text for w in warnings.get(pid, {}).get(drug, [])]
             links.append(
                 PredictedBenefit(pid, drug, float(scores[row, col]), float(probabilities[row, col]), rank, pgx,
-                                 sources=["model", *(["pgx"] if pgx else [])])
+                                 sources=[*sources, "model", *(["pgx"] if pgx else [])], interaction_warnings=found)
             )  # fmt: skip
     written = write_predicted_benefit(store, links, loaded.model_version) if write_back else 0
     return len(patients), written, loaded.model_version
+
+
+def _interactions_by_patient(store: GraphStore, cohort: CohortExport, loaded) -> dict[str, dict[str, list]]:
+    """Patient -> drug -> interaction warnings against the patient's current medications (graph edges)."""
+    if not cohort.treatments:
+        return {}
+    known = drug_interactions(store, [d for drugs in cohort.treatments.values() for d in drugs])
+    names = dict(zip(loaded.node_ids["Drug"], loaded.drug_names, strict=True))
+    return {
+        pid: interaction_warnings({d: names.get(d, d) for d in drugs}, lambda m: known.get(m, ()))
+        for pid, drugs in cohort.treatments.items()
+    }
 
 
 def _with_biomarkers(

@@ -50,7 +50,8 @@ class RankedDrug:
     sources: list[str] = field(default_factory=list)  # why it is listed: "civic", "model", "pgx"
     reasons: list[str] = field(default_factory=list)  # one line per source, in words
     biomarker: dict[str, Any] | None = None  # workflows.oncology.DrugBiomarker: level, evidence ids, resistance
-    warning: str | None = None  # resistance (or evidence against) that outranks the sensitivity evidence
+    warning: str | None = None  # resistance that outranks the sensitivity evidence, or why it was held back
+    interactions: list[dict[str, Any]] = field(default_factory=list)  # against current medications, worst first
 
 
 @dataclass
@@ -65,6 +66,8 @@ class PatientScore:
     biomarker_therapies: list[dict[str, Any]] = field(default_factory=list)  # workflows.oncology.BiomarkerTherapy
     tumour: dict[str, Any] | None = None  # matched CIViC variants and profiles, unmatched counts, CIViC release
     notice: str = ""  # research software, not clinical decision support
+    medications: list[dict[str, str]] = field(default_factory=list)  # current medications checked: id, name
+    interactions_checked: bool = False  # False when the scorer has no interaction table (drugcentral-ddi/)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,12 +76,13 @@ class PatientScore:
 class PatientScorer:
     """A loaded drug-patient model plus the CPIC/PharmCAT tables and the id resolver (load once, reuse)."""
 
-    def __init__(self, loaded, pgx, resolver, gene_ids: dict[str, str], civic=None):
+    def __init__(self, loaded, pgx, resolver, gene_ids: dict[str, str], civic=None, interactions=None):
         self.loaded = loaded
         self.pgx = pgx
         self.resolver = resolver
         self.gene_ids = gene_ids
         self.civic = civic  # ingest.civic.CivicKnowledge, when the data folder holds civic/
+        self.interactions = interactions  # ingest.drugcentral_ddi.InteractionTable, when it holds drugcentral-ddi/
         self._disease_ids = None
 
     @classmethod
@@ -102,7 +106,12 @@ class PatientScorer:
             from pmkg.ingest.civic import load_knowledge
 
             civic = load_knowledge(data_dir, resolver)
-        scorer = cls(loaded, pgx, resolver, gene_ids, civic)
+        interactions = None
+        if data_dir is not None and (data_dir / "drugcentral-ddi").is_dir():
+            from pmkg.ingest.drugcentral_ddi import load_interactions
+
+            interactions = load_interactions(data_dir)
+        scorer = cls(loaded, pgx, resolver, gene_ids, civic, interactions)
         resolver.disease("DOID:4")  # build the alias tables now, not on the first request
         return scorer
 
@@ -217,29 +226,62 @@ def score_patient(
     absent_as_reference: bool = False,
     tumour_vcf: str | None = None,
     assembly: str | None = None,
+    medications: list[str] | None = None,
 ) -> PatientScore:
     """Rank every drug for one patient (best first) with PGx flags; see the module docstring.
 
     ``use_diagnosis=False`` scores from phenotypes, variants and genotype only, as if the diagnosis were unknown.
     ``absent_as_reference`` treats pharmacogene positions missing from the VCF as homozygous reference.
     ``tumour_vcf`` is the tumour's VCF text, on ``assembly`` (GRCh37/GRCh38) unless its header states the build.
+    ``medications`` (drug ids or names) are current medications beside the phenopacket's ``medicalActions``.
     """
     t0 = time.perf_counter()
+    extra = resolve_medications(medications or [], scorer)
     ingest = read_patient(
         phenopacket, vcf_text, scorer=scorer, absent_as_reference=absent_as_reference, tumour_vcf=tumour_vcf,
         assembly=assembly,
     )  # fmt: skip
-    return score_ingested(ingest, scorer=scorer, top_k=top_k, use_diagnosis=use_diagnosis, started=t0)
+    return score_ingested(
+        ingest, scorer=scorer, top_k=top_k, use_diagnosis=use_diagnosis, started=t0, medications=extra
+    )
+
+
+def resolve_medications(medications: list[str], scorer: PatientScorer) -> list[str]:
+    """Drug ids of ``medications`` (ids in any supported prefix, or names); an unknown one is a 4xx-style error."""
+    resolved = []
+    for i, item in enumerate(medications):
+        drug = scorer.resolver.drug(item) if ":" in item else scorer.resolver.drug_by_name(item)
+        if drug is None and item in scorer.loaded.index("Drug"):
+            drug = item
+        if drug is None:
+            raise PatientInputError(
+                f"medications[{i}]: not a drug id or name pmkg can resolve; give a DrugBank id such as DRUGBANK:DB00682"
+            )
+        resolved.append(drug)
+    return resolved
 
 
 def score_ingested(
-    ingest, *, scorer: PatientScorer, top_k: int = 10, use_diagnosis: bool = True, started: float | None = None
+    ingest,
+    *,
+    scorer: PatientScorer,
+    top_k: int = 10,
+    use_diagnosis: bool = True,
+    started: float | None = None,
+    medications: list[str] | None = None,
 ) -> PatientScore:
-    """Score the one patient of ``ingest`` (from :func:`read_patient`); nothing is stored."""
+    """Score the one patient of ``ingest`` (from :func:`read_patient`); nothing is stored.
+
+    A recorded diagnosis leads (:mod:`gnn.recorded_diagnosis`, :mod:`workflows.patient_ranking`); drugs that a
+    CPIC/DPWG recommendation says to avoid, or that are contraindicated with a current medication
+    (:mod:`workflows.interactions`), are held back from the top ``k`` with the reason.
+    """
     from pmkg.gnn.patient_data import DIAGNOSIS, build_inputs
-    from pmkg.gnn.patient_train import score_inputs
+    from pmkg.gnn.recorded_diagnosis import score_respecting_recorded
     from pmkg.kg.export import GraphExport
     from pmkg.kg.patients import cohort_from_records
+    from pmkg.workflows.interactions import interaction_hold_reasons
+    from pmkg.workflows.patient_ranking import pgx_hold_reasons, rank_patient_drugs
 
     t0 = time.perf_counter() if started is None else started
     records = ingest.result
@@ -249,9 +291,10 @@ def score_ingested(
     used_diagnosis = use_diagnosis and inputs.relations[DIAGNOSIS].size > 0
     if not use_diagnosis:
         inputs = inputs.without(DIAGNOSIS)
-    scores = score_inputs(loaded.model, loaded.embeddings, inputs)[0]
+    all_scores, pi, _ = score_respecting_recorded(loaded.model, loaded.embeddings, inputs)
+    scores = all_scores[0]
     probabilities = loaded.calibration.probability(scores)
-    order = np.argsort(-scores, kind="stable")[:top_k]
+    recorded = _recorded_diagnoses(records.edges) if use_diagnosis else []
 
     recommendations: dict[str, list[dict[str, Any]]] = {}
     pgx_calls: dict[str, dict[str, Any]] = {}
@@ -273,21 +316,29 @@ def score_ingested(
                 key: edge.props.get(key)
                 for key in ("diplotype", "phenotype", "cpic_lookup_key", "ambiguous", "missing_positions")
             }
+    hold = {drug: pgx_hold_reasons(recs) for drug, recs in recommendations.items()}
+    current = _current_medications(records.nodes, medications or [], loaded)
+    warnings = _interaction_warnings(current, scorer)
+    for drug, found in warnings.items():
+        hold.setdefault(drug, []).extend(interaction_hold_reasons(found))
+    indicated = {drug for disease in recorded for drug in loaded.indications.get(disease, ())}
     biomarkers, therapies, tumour = _biomarkers(ingest, scorer, use_diagnosis)
     model_ids = loaded.node_ids["Drug"]
     column = {drug: i for i, drug in enumerate(model_ids)}
+    ranking = rank_patient_drugs(scores, model_ids, top_k + len(biomarkers), indicated, hold)
+    model_order = ranking.recommended
     if biomarkers:
         from pmkg.workflows.oncology import merge_order
 
-        ranked = np.argsort(-scores, kind="stable")[: top_k + len(biomarkers)]
-        model_order = [model_ids[c] for c in ranked]
-        recommended, warned = merge_order(model_order, biomarkers, top_k)
+        allowed = {d: b for d, b in biomarkers.items() if not hold.get(d)}
+        recommended, warned = merge_order(model_order, allowed, top_k)
+        ranking.held_back.update({d: hold[d] for d, b in biomarkers.items() if hold.get(d) and b.supported})
     else:
-        model_order = [model_ids[c] for c in order]
-        recommended, warned = model_order, []
+        recommended, warned = model_order[:top_k], []
     model_rank = {drug: i for i, drug in enumerate(model_order[:top_k], start=1)}
+    held = [d for d in ranking.held_back if d not in recommended and d not in warned]
     drugs = []
-    for rank, drug in enumerate([*recommended, *warned], start=1):
+    for rank, drug in enumerate([*recommended, *warned, *held], start=1):
         col = column.get(drug)
         recs = recommendations.get(drug, [])
         flags = [
@@ -300,6 +351,9 @@ def score_ingested(
             rank, drug, name, None if col is None else float(scores[col]),
             None if col is None else float(probabilities[col]), flags, recs,
         )  # fmt: skip
+        if drug in indicated:
+            entry.sources.append("recorded diagnosis")
+            entry.reasons.append("indicated (TREATS) for a recorded diagnosis")
         if biomarker is not None:
             entry.biomarker = biomarker.to_dict()
             if biomarker.score > 0:
@@ -313,11 +367,16 @@ def score_ingested(
         if flags:
             entry.sources.append("pgx")
             entry.reasons.extend(flags)
+        if warnings.get(drug):
+            entry.interactions = [w.to_dict() for w in warnings[drug]]
+            entry.reasons.extend(f"interaction: {w.text}" for w in warnings[drug])
+        if drug in held:
+            entry.warning = "held back from the top {}: {}".format(top_k, "; ".join(ranking.held_back[drug]))
         drugs.append(entry)
     return PatientScore(
         model_version=loaded.model_version,
         drugs=drugs,
-        differential=_differential(loaded, inputs),
+        differential=_differential(loaded, pi[0], recorded),
         pgx=pgx_calls,
         unmapped=unmapped,
         used_diagnosis=used_diagnosis,
@@ -325,7 +384,31 @@ def score_ingested(
         biomarker_therapies=therapies,
         tumour=tumour,
         notice=NOTICE,
+        medications=[{"drug_id": d, "name": n} for d, n in current.items()],
+        interactions_checked=scorer.interactions is not None,
     )
+
+
+def _current_medications(nodes, extra: list[str], loaded) -> dict[str, str]:
+    """Drug id -> display name of the patient's ``medicalActions`` agents and the explicitly listed drugs."""
+    listed = [drug for n in nodes if n.label == "Patient" for drug in n.props.get("treatments") or []]
+    column = loaded.index("Drug")
+    return {
+        drug: loaded.drug_names[column[drug]] if drug in column else drug for drug in dict.fromkeys([*listed, *extra])
+    }
+
+
+def _interaction_warnings(current: dict[str, str], scorer: PatientScorer) -> dict[str, list]:
+    if not current or scorer.interactions is None:
+        return {}
+    from pmkg.workflows.interactions import interaction_warnings, table_partners
+
+    return interaction_warnings(current, table_partners(scorer.interactions))
+
+
+def _recorded_diagnoses(edges) -> list[str]:
+    """The patient's recorded, non-excluded diagnoses (Disease ids), in record order."""
+    return list(dict.fromkeys(e.dst for e in edges if e.type == "HAS_DIAGNOSIS" and not e.props.get("excluded")))
 
 
 def _biomarkers(ingest, scorer: PatientScorer, use_diagnosis: bool):
@@ -343,17 +426,28 @@ def _biomarkers(ingest, scorer: PatientScorer, use_diagnosis: bool):
     return drug_biomarkers(result), [t.to_dict() for t in result.therapies], tumour_summary(scorer.civic, match, result)
 
 
-def _differential(loaded, inputs, k: int = 5) -> list[dict[str, Any]]:
-    import torch
+def _differential(loaded, pi: np.ndarray, recorded: list[str], k: int = 5) -> list[dict[str, Any]]:
+    """Recorded diagnoses first (``status: recorded``), then the diseases the model would add (``suggested``).
 
-    relations, tokens, _ = inputs.tensors()
-    with torch.no_grad():
-        z = loaded.model.encode_patients(loaded.embeddings, inputs.num_patients, relations, tokens)
-        pi = torch.softmax(loaded.model.disease_logits(z, loaded.embeddings), dim=1)[0].numpy()
+    ``probability`` is always the model's own; a recorded diagnosis leads whatever it is.
+    """
     candidates = loaded.model.hparams["candidates"]
-    order = np.argsort(-pi, kind="stable")[:k]
     diseases = loaded.node_ids["Disease"]
-    return [
-        {"disease_id": diseases[candidates[i]], "name": loaded.candidate_names[i], "probability": float(pi[i])}
-        for i in order
-    ]
+    position = {diseases[c]: i for i, c in enumerate(candidates)}
+    out = []
+    for disease in recorded:
+        i = position.get(disease)
+        out.append({
+            "disease_id": disease, "name": loaded.candidate_names[i] if i is not None else disease,
+            "probability": None if i is None else float(pi[i]), "status": "recorded",
+        })  # fmt: skip
+    for i in np.argsort(-pi, kind="stable"):
+        if len(out) >= max(k, len(recorded) + 1):
+            break
+        if diseases[candidates[i]] in recorded:
+            continue
+        out.append({
+            "disease_id": diseases[candidates[i]], "name": loaded.candidate_names[i], "probability": float(pi[i]),
+            "status": "suggested by the model",
+        })  # fmt: skip
+    return out

@@ -13,6 +13,7 @@ from pmkg.service.schemas import (
     MAX_PATIENT_K,
     DiagnosisCandidate,
     ErrorBody,
+    InteractionWarning,
     PatientDrug,
     PatientRecommendations,
     PatientRequest,
@@ -53,7 +54,10 @@ async def _patient_model(request: Request) -> PatientModel:
     description="Scored inductively by the drug-patient model; the patient is not stored unless `store=true`. "
     "With CIViC in the patient data folder, the tumour's variants (phenopacket interpretations, `tumour_vcf` on a "
     "stated `assembly`) are matched to CIViC and biomarker-matched therapies merged first, resistance that outranks "
-    "sensitivity as a warning; each drug says why it is there. Research software, not clinical decision support. "
+    "sensitivity as a warning; each drug says why it is there. Every drug is checked against the current medications "
+    "(medicalActions and `medications`; DrugCentral interactions), a contraindicated one is held back from the top k. "
+    "A recorded diagnosis leads the differential and its drugs lead the list. Research software, not clinical "
+    "decision support. "
     "The body limit is PMKG_API_MAX_PATIENT_BODY_BYTES (larger than other endpoints', for the VCF).",
 )
 async def patient_recommendations(
@@ -74,7 +78,7 @@ async def patient_recommendations(
         workers.submit(
             lambda: model.score(
                 body.phenopacket, body.vcf, k, use_diagnosis, keep=store, tumour_vcf=body.tumour_vcf,
-                assembly=body.assembly,
+                assembly=body.assembly, medications=body.medications,
             )
         )
     )
@@ -95,6 +99,7 @@ async def patient_recommendations(
                 rank=d.rank, drug_id=d.drug_id, drug_name=d.drug_name, score=d.score, probability=d.probability,
                 pgx_flags=d.pgx_flags, recommendations=[PgxRecommendation(**r) for r in d.recommendations],
                 sources=d.sources, reasons=d.reasons, biomarker=d.biomarker, warning=d.warning,
+                interactions=[InteractionWarning(**w) for w in d.interactions],
             )
             for d in result.drugs
         ],  # fmt: skip
@@ -102,6 +107,8 @@ async def patient_recommendations(
         pgx=[PgxCall(gene=gene, **call) for gene, call in sorted(result.pgx.items())],
         unmapped=dict(result.unmapped),
         used_diagnosis=result.used_diagnosis,
+        medications=result.medications,
+        interactions_checked=result.interactions_checked,
         stored=stored is not None,
         stored_patient=stored,
         biomarker_therapies=result.biomarker_therapies,
