@@ -253,3 +253,23 @@ def test_a_restarted_lifespan_still_scores_patients_and_reaches_the_graph(graph_
         with client(app) as api:
             assert api.post(ROUTE, json={"phenopacket": poor_metaboliser[0]}).status_code == 200
             assert api.get("/readyz").json()["graph_reachable"] is True
+
+
+def test_current_medications_give_interaction_warnings_and_an_unknown_one_is_422(api, served, poor_metaboliser):
+    document, _ = poor_metaboliser
+    every = len(_scorer(served).loaded.drug_names)
+    warfarin = "DRUGBANK:DB00682"
+    response = api.post(ROUTE, params={"k": every}, json={"phenopacket": document, "medications": [warfarin]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["interactions_checked"] and body["medications"] == [{"drug_id": warfarin, "name": "warfarin"}]
+    warned = [d for d in body["drugs"] if d["interactions"]]
+    partners = {i.partner(warfarin) for i in _scorer(served).interactions.by_drug[warfarin]}
+    assert warned and {d["drug_id"] for d in warned} <= partners
+    first = warned[0]["interactions"][0]
+    assert first["medication"] == warfarin and first["text"].endswith("with warfarin (DrugCentral)")
+    bad = api.post(ROUTE, json={"phenopacket": document, "medications": [warfarin, "Jane's secret pill"]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.medications.1", bad.text
+    assert "secret" not in bad.text
+    too_many = api.post(ROUTE, json={"phenopacket": document, "medications": [warfarin] * 101})
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "body.medications", too_many.text
