@@ -105,7 +105,10 @@ def model_card(result: PatientTrainResult, version: str) -> str:
         "",
         "Predicts Patient-BENEFITS_FROM-Drug: a patient benefits from a drug that is indicated (PharmacotherapyDB "
         "TREATS) for one of their diagnoses and that no CPIC recommendation for their genotype says to avoid or "
-        "replace. Trained on synthetic patients only (`pmkg cohort synth`); not validated on real patients; "
+        "replace. Trained on synthetic patients only (`pmkg cohort synth`), whose genotypes follow the cohort's "
+        "allele-frequency table (default: European-ancestry approximations; see the cohort's cohort.json); "
+        "the figures below use a patient-holdout split where the diagnosis and its TREATS edges are model inputs, "
+        "so the 'with diagnosis' row is a look-up (zero-shot figures: bench/bench_patients_noncircular.py); "
         "not for clinical use.",
         "",
         f"Patient-holdout split (sizes {', '.join(f'{k} {len(v)}' for k, v in result.split.items())}); test "

@@ -107,6 +107,7 @@ class PatientTrainResult:
     seconds_total: float
     data_checksum: str
     dropped: dict[str, int] = field(default_factory=dict)
+    indications: np.ndarray | None = None  # (2, E) Drug, Disease indices of the TREATS edges the model saw
 
 
 def graph_inputs(export: GraphExport):
@@ -130,22 +131,34 @@ def score_inputs(model: PatientDrugModel, h: dict[str, torch.Tensor], inputs: Pa
 
 
 def train_patient_model(
-    export: GraphExport, cohort: CohortExport, config: PatientTrainConfig, progress: bool = True
+    export: GraphExport,
+    cohort: CohortExport,
+    config: PatientTrainConfig,
+    progress: bool = True,
+    split: dict[str, np.ndarray] | None = None,
+    label_export: GraphExport | None = None,
 ) -> PatientTrainResult:
+    """Train on ``export`` (the graph the model may see) and evaluate on the split's test patients.
+
+    ``split`` replaces the seeded patient-holdout split (e.g. :func:`gnn.patient_zero_shot.zero_shot_split`);
+    ``label_export`` is the graph the ground truth is read from when it differs from the one the model sees
+    (zero-shot diseases: their TREATS edges are labels, not inputs).
+    """
     t_start = time.perf_counter()
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     if "Drug" not in export.node_ids:
         raise ValueError("the graph export has no Drug nodes: ingest the drug sources first")
-    split = patient_split(len(cohort.patients), config.val_frac, config.test_frac, config.seed)
+    if split is None:
+        split = patient_split(len(cohort.patients), config.val_frac, config.test_frac, config.seed)
     train_ids = {cohort.patients[i] for i in split["train"]}
     vocabulary = TokenVocabulary()
     for pid, _, symbol, key in sorted(cohort.diplotypes):
         if pid in train_ids:
             vocabulary.add(f"{symbol}={key}")
     inputs, vocabulary, dropped = build_inputs(cohort, export, vocabulary)
-    labels = benefit_labels(inputs, cohort, export)
+    labels = benefit_labels(inputs, cohort, label_export if label_export is not None else export)
     if labels.positives.size == 0:
         raise ValueError(
             "no patient benefits from any drug: the cohort needs diagnoses with TREATS indications in the graph "
@@ -243,6 +256,7 @@ def train_patient_model(
         node_ids=export.node_ids, metrics=metrics, calibration=calibration, history=history, best_epoch=best_epoch,
         seconds_per_epoch=float(np.mean([r["seconds"] for r in history])) if history else float("nan"),
         seconds_total=time.perf_counter() - t_start, data_checksum=export_checksum(export), dropped=dropped,
+        indications=treats,
     )  # fmt: skip
 
 

@@ -4,11 +4,13 @@ Where frequencies come from, in order:
 
 1. ``populationFrequency`` of a named allele in PharmCAT's allele-definition file, when the file carries it (the
    2024-03 definitions in ``cpic/pharmcat_allele_definitions`` leave it null for every allele).
-2. :data:`EUROPEAN_FREQUENCIES` below: approximate European-ancestry frequencies of the common, function-
-   changing alleles, rounded from the CPIC allele frequency tables (https://cpicpgx.org/guidelines/, the
-   "<gene> frequency table" file of each guideline; PharmGKB republishes them). Those tables are not part of
-   the data bundle, so the numbers were entered by hand; they only shape a synthetic cohort and are never used
-   to interpret a real patient.
+2. A frequency table (:func:`load_frequency_table`): by default ``pgx_frequencies_european.tsv`` next to this
+   module, approximate European-ancestry frequencies of the common, function-changing alleles, rounded from the
+   CPIC allele frequency tables (https://cpicpgx.org/guidelines/, the "<gene> frequency table" file of each
+   guideline; PharmGKB republishes them). Those tables are not part of the data bundle, so the numbers were
+   entered by hand; they only shape a synthetic cohort and are never used to interpret a real patient. A user
+   with another biogeographic group's frequencies passes their own table (``pmkg cohort synth
+   --allele-frequencies``); every cohort records which table it was drawn from (:attr:`FrequencyTable.note`).
 3. Fallback: any other named allele gets frequency 0 (it is never sampled), and the gene's *wild-type* allele
    (``*1``, or the reference named allele when there is no ``*1``) takes the remaining probability mass.
 
@@ -17,26 +19,73 @@ Genes outside the table are not genotyped by the synthetic cohort (:data:`SYNTHE
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from pmkg.ingest.star_alleles import AlleleDefinitions
 
-# gene -> {named allele: frequency}; the wild-type allele's share is 1 - the sum.
-EUROPEAN_FREQUENCIES: dict[str, dict[str, float]] = {
-    "CYP2C19": {"*2": 0.15, "*3": 0.002, "*17": 0.21},
-    "CYP2C9": {"*2": 0.13, "*3": 0.07, "*5": 0.001, "*8": 0.002, "*11": 0.002},
-    "CYP2D6": {"*2": 0.27, "*3": 0.015, "*4": 0.185, "*6": 0.01, "*9": 0.02, "*10": 0.03, "*41": 0.09},
-    "CYP3A5": {"*3": 0.92, "*6": 0.002, "*7": 0.001},
-    "CYP2B6": {"*4": 0.02, "*6": 0.23, "*9": 0.01, "*18": 0.001},
-    "DPYD": {
-        "c.1905+1G>A (*2A)": 0.006,
-        "c.2846A>T": 0.005,
-        "c.1679T>G (*13)": 0.001,
-        "c.1129-5923C>G, c.1236G>A (HapB3)": 0.02,
-    },
-    "NUDT15": {"*2": 0.001, "*3": 0.002},
-    "TPMT": {"*2": 0.002, "*3A": 0.034, "*3B": 0.001, "*3C": 0.004},
-    "SLCO1B1": {"*5": 0.02, "*15": 0.14, "*37": 0.25},
-    "UGT1A1": {"*6": 0.005, "*28": 0.01, "*80": 0.02, "*80+*28": 0.30},
-}
+DEFAULT_TABLE = Path(__file__).with_name("pgx_frequencies_european.tsv")
+COLUMNS = ("gene", "allele", "frequency", "population")
+POPULATION_NOTE = (
+    "synthetic genotypes drawn from {population} allele frequencies ({path}); they do not represent other "
+    "biogeographic groups: generate a cohort per group with --allele-frequencies to compare"
+)
+
+
+@dataclass(frozen=True)
+class FrequencyTable:
+    """gene -> {named allele: frequency} for one population; the wild-type allele's share is 1 - the sum."""
+
+    population: str
+    frequencies: dict[str, dict[str, float]]
+    path: str
+
+    @property
+    def note(self) -> str:
+        shown = Path(self.path).name if Path(self.path) == DEFAULT_TABLE else self.path
+        return POPULATION_NOTE.format(population=self.population, path=shown)
+
+
+def load_frequency_table(path: Path = DEFAULT_TABLE) -> FrequencyTable:
+    """Read a tab-separated table (``gene, allele, frequency, population``; ``#`` lines are comments).
+
+    A malformed row raises ``ValueError`` naming the file, line and field; one table holds one population.
+    """
+    frequencies: dict[str, dict[str, float]] = {}
+    populations: set[str] = set()
+    header_seen = False
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.startswith("#") or not line.strip():
+                continue
+            fields = line.rstrip("\n").split("\t")
+            if not header_seen:
+                if tuple(fields) != COLUMNS:
+                    raise ValueError(f"{path}: line {number}: the header must be {chr(9).join(COLUMNS)!r}")
+                header_seen = True
+                continue
+            if len(fields) != len(COLUMNS):
+                raise ValueError(f"{path}: line {number}: {len(fields)} fields, expected {len(COLUMNS)}")
+            gene, allele, value, population = fields
+            try:
+                frequency = float(value)
+            except ValueError:
+                raise ValueError(f"{path}: line {number}, field frequency: not a number") from None
+            if not 0.0 <= frequency <= 1.0:
+                raise ValueError(f"{path}: line {number}, field frequency: must be between 0 and 1")
+            if allele in frequencies.setdefault(gene, {}):
+                raise ValueError(f"{path}: line {number}: {gene} {allele} is listed twice")
+            frequencies[gene][allele] = frequency
+            populations.add(population)
+    if not frequencies:
+        raise ValueError(f"{path}: no frequency rows")
+    if len(populations) > 1:
+        raise ValueError(f"{path}: one table holds one population; found {', '.join(sorted(populations))}")
+    return FrequencyTable(populations.pop(), frequencies, str(path))
+
+
+EUROPEAN = load_frequency_table()
+EUROPEAN_FREQUENCIES: dict[str, dict[str, float]] = EUROPEAN.frequencies
 SYNTHETIC_GENES = tuple(sorted(EUROPEAN_FREQUENCIES))
 
 
@@ -46,7 +95,9 @@ def wild_type(definitions: AlleleDefinitions) -> str:
 
 
 def allele_frequencies(
-    definitions: AlleleDefinitions, population_frequencies: dict[str, float] | None = None
+    definitions: AlleleDefinitions,
+    population_frequencies: dict[str, float] | None = None,
+    table: FrequencyTable = EUROPEAN,
 ) -> dict[str, float]:
     """Named allele -> frequency for ``definitions.gene`` (see the module docstring for the sources and fallback).
 
@@ -54,13 +105,13 @@ def allele_frequencies(
     ``ValueError`` when a listed allele is not defined or the frequencies sum past 1.
     """
     names = {a.name for a in definitions.alleles}
-    table = dict(population_frequencies or EUROPEAN_FREQUENCIES.get(definitions.gene, {}))
-    unknown = sorted(set(table) - names)
+    table_ = dict(population_frequencies or table.frequencies.get(definitions.gene, {}))
+    unknown = sorted(set(table_) - names)
     if unknown:
         raise ValueError(f"{definitions.gene}: frequencies for alleles the definitions lack: {', '.join(unknown)}")
     base = wild_type(definitions)
-    table.pop(base, None)
-    rest = 1.0 - sum(table.values())
+    table_.pop(base, None)
+    rest = 1.0 - sum(table_.values())
     if rest < 0:
         raise ValueError(f"{definitions.gene}: allele frequencies sum to {1 - rest:.3f} > 1")
-    return {base: rest, **table}
+    return {base: rest, **table_}

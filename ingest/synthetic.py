@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 from pmkg.ingest.patients import SYNTHETIC_VCF_HEADER
-from pmkg.ingest.pgx_frequencies import SYNTHETIC_GENES, allele_frequencies
+from pmkg.ingest.pgx_frequencies import EUROPEAN, SYNTHETIC_GENES, allele_frequencies, load_frequency_table
 from pmkg.ingest.phenopackets import SYNTHETIC_REFERENCE
 from pmkg.ingest.star_alleles import IUPAC, AlleleDefinitions, allele_sort_key
 from pmkg.ingest.vcf import format_vcf
@@ -91,6 +91,7 @@ class SynthConfig:
     max_excluded: int = 2
     genes: tuple[str, ...] = SYNTHETIC_GENES
     tumour_fraction: float = 0.0  # share of tumour patients (step 6); 0 keeps every cohort as it was
+    allele_frequencies: str | None = None  # a frequency table (ingest.pgx_frequencies); None = the European default
 
 
 @dataclass
@@ -114,7 +115,11 @@ class CohortGenerator:
         missing = sorted(set(config.genes) - set(self.definitions))
         if missing:
             raise ValueError(f"no allele definitions for {', '.join(missing)}; is --data-dir the folder with cpic/?")
-        self.frequencies = {g: allele_frequencies(d) for g, d in self.definitions.items()}
+        path = config.allele_frequencies
+        self.frequency_table = load_frequency_table(Path(path)) if path else EUROPEAN
+        self.frequencies = {
+            g: allele_frequencies(d, table=self.frequency_table) for g, d in self.definitions.items()
+        }
         self.diseases = source.diseases
         if not self.diseases:
             raise ValueError(
@@ -385,7 +390,9 @@ def write_cohort(generator: CohortGenerator, out_dir: Path, progress: bool = Tru
                     1 for d in generator.diseases if generator.source.phenotypes.get(d)
                 ),
                 "allele_frequencies": generator.frequencies,
-                "frequency_source": "ingest/pgx_frequencies.py (EUROPEAN_FREQUENCIES; see its docstring)",
+                "population": generator.frequency_table.population,
+                "frequency_source": generator.frequency_table.path,
+                "population_note": generator.frequency_table.note,
             },
             indent=1,
         )

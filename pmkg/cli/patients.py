@@ -179,22 +179,35 @@ def synth(
         float,
         typer.Option(min=0.0, max=1.0, help="Share of tumour patients: disease and somatic profile from CIViC."),
     ] = 0.0,
+    allele_frequencies: Annotated[
+        Path | None,
+        typer.Option(
+            "--allele-frequencies",
+            help="A star-allele frequency table (gene, allele, frequency, population; TSV) for one biogeographic "
+            "group. Default: the bundled European-ancestry approximations.",
+        ),
+    ] = None,
     graph: GraphOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
     """Sample a synthetic cohort from the graph (diseases, HPO/Hetionet phenotypes, CPIC alleles; with
     --tumour-fraction, tumour patients with CIViC's diseases and somatic variants); see the patients page."""
     from pmkg.ingest.base import IngestError
-    from pmkg.ingest.pgx_frequencies import SYNTHETIC_GENES
+    from pmkg.ingest.pgx_frequencies import EUROPEAN, load_frequency_table
     from pmkg.ingest.star_alleles import load_definitions
     from pmkg.ingest.synthetic import CohortGenerator, SynthConfig, write_cohort
     from pmkg.workflows.cohort import read_cohort_source
 
     setup_logging(quiet)
-    genes = tuple(gene or SYNTHETIC_GENES)
-    unknown = sorted(set(genes) - set(SYNTHETIC_GENES))
+    try:
+        table = load_frequency_table(allele_frequencies) if allele_frequencies else EUROPEAN
+    except (OSError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    tabled = sorted(table.frequencies)
+    genes = tuple(gene or tabled)
+    unknown = sorted(set(genes) - set(tabled))
     if unknown:
-        raise fail(f"no allele frequencies for {', '.join(unknown)}; known: {', '.join(SYNTHETIC_GENES)}")
+        raise fail(f"no allele frequencies for {', '.join(unknown)}; known: {', '.join(tabled)}")
     try:
         definitions = {name: load_definitions(data_dir, name) for name in genes}
     except IngestError as exc:
@@ -202,7 +215,10 @@ def synth(
     with open_store(graph) as store:
         source = read_cohort_source(store)
     try:
-        config = SynthConfig(n=n, seed=seed, genes=genes, tumour_fraction=tumour_fraction)
+        config = SynthConfig(
+            n=n, seed=seed, genes=genes, tumour_fraction=tumour_fraction,
+            allele_frequencies=str(allele_frequencies) if allele_frequencies else None,
+        )  # fmt: skip
         if tumour_fraction > 0 and not source.tumour_pairs:
             raise ValueError("--tumour-fraction needs CIViC in the graph: run pmkg ingest --source civic first")
         generator = CohortGenerator(source, definitions, config)
@@ -211,6 +227,7 @@ def synth(
     files = write_cohort(generator, out, progress=not quiet)
     typer.echo(
         f"{files.patients:,} synthetic patients over {len(generator.diseases)} diseases -> {files.out_dir}\n"
+        f"note: {table.note}\n"
         f"next: pmkg ingest patients {files.phenopackets} {files.vcf} --data-dir {data_dir}"
     )
 
@@ -246,6 +263,13 @@ def train(
     keys = ("recall@10", "mrr", "cpic_agreement@10", "cpic_agreement_indicated@10", "cpic_pairs_indicated")
     rows = [{"model": name, **{k: round(m[k], 4) for k in keys if k in m}} for name, m in outcome.metrics.items()]
     typer.echo(render(rows, "table", title=f"held-out patients (seed {seed}), all drugs ranked"))
+    if synthetic:
+        typer.echo(
+            "note: CPIC agreement is measured on synthetic genotypes drawn from the cohort's allele-frequency table "
+            "(cohort.json; default: European-ancestry approximations), not on any other population; test patients "
+            "share diseases with training patients and their label is an input edge (see bench/"
+            "bench_patients_noncircular.py for the zero-shot figures)"
+        )
     typer.echo(
         f"model {outcome.model_version} -> {outcome.model_dir}\n{outcome.patients:,} patients; {outcome.epochs_run} "
         f"epochs (best {outcome.best_epoch}) at {outcome.seconds_per_epoch:.2f} s/epoch"
