@@ -30,7 +30,8 @@ needs an `X-API-Key` header. Model-backed endpoints answer from memory; graph-ba
 queries, storing a patient) return 503 when the graph is unreachable. Patient recommendations need a
 patient model (`pmkg serve --patient-model DIR`); without one that endpoint answers 503. The same predictions and
 the graph's indications, pharmacogenomics and targets also speak TRAPI 1.5 under `/trapi` (NCATS Translator).
-A triage web page for people who do not write Cypher or curl is served at `/ui/` (it asks for a key once).
+A triage web page for people who do not write Cypher or curl is served at `/ui/`: its static files need no key,
+the page asks for one once per browser session.
 """
 
 

@@ -8,12 +8,10 @@ the CSV export read back, the drug view, a patient with a CYP2C19 *2/*2 VCF, and
 
 from __future__ import annotations
 
-import copy
 import csv
 import gzip
 import json
 import logging
-import shutil
 import time
 from pathlib import Path
 
@@ -22,11 +20,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from pmkg.workflows.external import evaluate_external
 from tests.browser_support import chromium, describe, run_axe, wait_for
-from tests.conftest import FIXTURES
 from tests.live_service import serving
-from tests.service_support import API_KEY, client, connector, make_app, patient_model_for_service, trained_for_service
+from tests.service_support import API_KEY, client
+from tests.ui_world import cyp2c19_star2_star2_patient, ui_world
 
 BREAST_CANCER = "DOID:1612"
 CLOPIDOGREL = "DRUGBANK:DB00758"
@@ -56,21 +53,10 @@ def log_lines():
 
 @pytest.fixture(scope="module")
 def service(store, ingest_outcomes, graph_uri, tmp_path_factory, log_lines):
-    trained = trained_for_service(store, tmp_path_factory)
-    patients = patient_model_for_service(store, tmp_path_factory)
-    # A copy of the model directory gets a real external-validation report, so the shared one stays untouched.
-    model_dir = tmp_path_factory.mktemp("ui-model") / trained.model_dir.name
-    shutil.copytree(trained.model_dir, model_dir)
-    evaluate_external(
-        store, model_dir, FIXTURES / "sider-indications" / "indications.tsv", data_dir=FIXTURES,
-        baselines=("degree_prior",), n_boot=20, out_dir=model_dir / "external", progress=False,
-    )  # fmt: skip
-    model = copy.copy(trained.model)
-    model.details = {**trained.model.details, "model_dir": str(model_dir)}
-    app = make_app(connector(graph_uri, 30.0), model, timeout_s=30.0, patients=patients.patients)
-    with serving(app, app.state.settings) as (base_url, _):
-        yield base_url, app, patients
-    app.state.graph.close()
+    world = ui_world(store, graph_uri, tmp_path_factory)
+    with serving(world.app, world.app.state.settings) as (base_url, _):
+        yield base_url, world.app, world.patients
+    world.app.state.graph.close()
 
 
 @pytest.fixture(scope="module")
@@ -291,22 +277,9 @@ def test_drug_view_lists_known_and_predicted_diseases(browser, service, api):
     assert "Tamoxifen" in browser.find_element(By.ID, "why-title").text
 
 
-def _cyp2c19_poor_metaboliser(patients) -> tuple[dict, str]:
-    truth = [line.split("\t") for line in patients.cohort.truth.read_text().splitlines()[1:]]
-    sample = next((row[0] for row in truth if row[2] == "*2/*2"), None)
-    assert sample, "the synthetic cohort has no CYP2C19 *2/*2 patient; change its seed in tests/service_support.py"
-    document = json.loads((patients.cohort.phenopackets / f"{sample}.json").read_text())
-    with gzip.open(patients.cohort.vcf, "rt") as fh:
-        lines = [line.rstrip("\n").split("\t") for line in fh]
-    header = next(columns for columns in lines if columns[0] == "#CHROM")
-    keep = header.index(sample)
-    vcf = "".join(("\t".join(c) if c[0].startswith("##") else "\t".join(c[:9] + [c[keep]])) + "\n" for c in lines)
-    return document, vcf
-
-
 def test_a_phenopacket_with_a_cyp2c19_star2_star2_vcf_shows_the_pgx_flag(browser, service, store, tmp_path):
     _, _, patients = service
-    document, vcf = _cyp2c19_poor_metaboliser(patients)
+    document, vcf = cyp2c19_star2_star2_patient(patients)
     packet_file, vcf_file = tmp_path / "patient.json", tmp_path / "patient.vcf.gz"
     packet_file.write_text(json.dumps(document))
     vcf_file.write_bytes(gzip.compress(vcf.encode()))  # gzipped, as VCFs travel; the page decompresses it

@@ -524,7 +524,7 @@
   }
 
   function drawGraph(graph, paths) {
-    const width = 640, margin = 70;
+    const width = 700, margin = 120;
     // Columns by position along the path (0 = drug, 1 = disease); nodes in a column spread top to bottom.
     const columns = new Map();
     for (const n of graph.nodes) {
@@ -570,7 +570,8 @@
       const dy = n.x === 0 || n.x === 1 ? 4 : -11;
       const label = svg('text', { x: n.px + dx, y: n.py + dy, 'text-anchor': anchor, stroke: '#ffffff',
         'stroke-width': '3', 'paint-order': 'stroke' });
-      label.textContent = n.name.length > 22 ? `${n.name.slice(0, 21)}…` : n.name;
+      const room = n.x === 0 || n.x === 1 ? 16 : 22;
+      label.textContent = n.name.length > room ? `${n.name.slice(0, room - 1)}…` : n.name;
       const tip = svg('title');
       tip.textContent = `${n.label} ${n.name} (${n.id})`;
       group.append(label, tip);
@@ -674,7 +675,9 @@
       el('thead', null, el('tr', null, el('th', { scope: 'col', text: 'Node' }), el('th', { scope: 'col', text: 'Label' }),
         names.map((n) => el('th', { scope: 'col', text: n })))),
       el('tbody', null, shared.slice(0, 30).map((n) => el('tr', null, el('td', { text: n.name }), el('td', { text: n.label }),
-        seen.map((f) => el('td', { class: 'num', text: f.has(n.id) ? pct(f.get(n.id).weight, 1) : '—' }))))));
+        seen.map((f) => el('td', { class: 'num', text: f.has(n.id) ? pct(f.get(n.id).weight, 1) : '—' })))),
+      shared.length ? null : el('tr', null, el('td', { colspan: String(2 + names.length),
+        text: 'No node lies on the evidence paths of more than one of these drugs.' }))));
     const distinct = el('div', { id: 'compare-distinct' }, el('h3', { text: 'Distinct evidence (on one drug\'s paths only)' }),
       el('ul', null, seen.map((found, i) => {
         const only = [...found.values()].filter((n) => seen.filter((f) => f.has(n.id)).length === 1)
