@@ -93,9 +93,11 @@ def main() -> None:
     print(_table(fail_rows, ["ranker", "reason", "patients"], "top-10 misses by reason"))
     print(_table(result.worst_diseases, list(result.worst_diseases[0]) if result.worst_diseases else ["disease"],
                  "diseases where Resnik BMA does worst (top-10 rate, then size)"))  # fmt: skip
+    print(_table(result.largest_diseases, list(result.largest_diseases[0]) if result.largest_diseases else ["disease"],
+                 "Resnik BMA on the diseases with the most patients"))  # fmt: skip
     if args.json:
         fields = ("counts", "overall", "annotated_only", "head_to_head", "differences", "groups", "failures",
-                  "worst_diseases", "seconds")  # fmt: skip
+                  "worst_diseases", "largest_diseases", "seconds")  # fmt: skip
         payload = {"model_version": loaded.model_version, "unreadable": patients.unreadable,
                    **{k: getattr(result, k) for k in fields}}  # fmt: skip
         args.json.write_text(json.dumps(payload, indent=2, default=str))

@@ -302,6 +302,7 @@ class RealPatientEvaluation:
     groups: list[dict[str, object]]
     failures: dict[str, dict[str, int]]
     worst_diseases: list[dict[str, object]]
+    largest_diseases: list[dict[str, object]]  # the same columns for the diseases with the most patients
     seconds: dict[str, float]
 
 
@@ -480,14 +481,15 @@ def evaluate_real_patients(
             "median rank": float(np.median(rank[members])),
             "median known terms": float(np.median([len(terms[i]) for i in members])),
             "annotations": int(index.annotations[node].nnz) if node is not None else 0,
-            "reason": Counter(
+            "reason of most misses": next(iter(Counter(
                 failure_reason(mapped[i], label_nodes[i], annotated, bool(label_nodes[i]), len(terms[i]))
-                for i in members
-            ).most_common(1)[0][0],
+                for i in members if resnik_values["top10"][i] < 0.5
+            ).most_common(1)), ("-",))[0],
         })  # fmt: skip
+    largest = sorted(worst_rows, key=lambda r: (-r["patients"], r["disease"]))[:worst]
     worst_rows.sort(key=lambda r: (r["top10"], -r["patients"], r["disease"]))
     seconds["total"] = time.perf_counter() - t0
     log.info("real patients evaluated: %d of %d phenopackets", len(mapped), counts["phenopackets"])
     return RealPatientEvaluation(
-        counts, overall, annotated_only, head, differences, groups, failures, worst_rows[:worst], seconds
+        counts, overall, annotated_only, head, differences, groups, failures, worst_rows[:worst], largest, seconds
     )
