@@ -26,7 +26,10 @@ bulk path is ``neo4j-admin database import`` (see ``kg/neo4j_import.py``).
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
+import re
 from typing import Any
 
 from pmkg.kg import embedded
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # Edges buffered before GraphBatch flushes; bigger batches amortise the flush, this bounds memory.
 GRAPH_BATCH_EDGES = 200_000
+# A number of 19+ digits in the JSON text: maybe an integer beyond 64 bits, which JSON would not carry unchanged.
+_LONG_NUMBER = re.compile(r"\d{19}")
 # Ids per read of stored node properties (the list is a query parameter).
 STORED_READ_CHUNK = 20_000
 
@@ -51,6 +56,9 @@ class BulkGraphWriter(GraphWriter):
     ):
         super().__init__(store, batch_size=batch_size, progress=progress)
         self.database = database
+        # False: hand rows to the wrapper's create_vertices/new_edges, which fall back to one JPype call per
+        # record and per value when a property is a list (most of ours); bench_ingest's "before" path.
+        self.json_bridge = True
         self._rids: dict[str, dict[str, str]] = {}  # label -> id -> record id, loaded once per label
         # label -> id -> the sources listing the node, kept current as this writer writes
         self._sources: dict[str, dict[str, set[str]]] = {}
@@ -118,7 +126,7 @@ class BulkGraphWriter(GraphWriter):
             ]
             try:
                 with self.database.graph_batch(use_wal=True) as batch:
-                    rids = batch.create_vertices(label, properties)
+                    rids = create_vertices(batch, label, properties, self.json_bridge)
             except Exception as exc:  # ArcadeDB's own (Java) errors arrive through JPype as various types
                 log.warning("the bulk API refused %s nodes (%s); writing them with MERGE", label, type(exc).__name__)
                 super()._write_nodes(label, chunk, stats, bar)
@@ -160,11 +168,13 @@ class BulkGraphWriter(GraphWriter):
             chunk = new[start : start + GRAPH_BATCH_EDGES]
             try:
                 with self.database.graph_batch(batch_size=GRAPH_BATCH_EDGES, use_wal=True) as batch:
-                    batch.new_edges(
-                        [sources[row["src"]] for row in chunk],
+                    new_edges(
+                        batch,
                         rel_type,
+                        [sources[row["src"]] for row in chunk],
                         [targets[row["dst"]] for row in chunk],
                         [{**row["props"], "source": row["source"]} for row in chunk],
+                        self.json_bridge,
                     )
             except Exception as exc:  # as for nodes: MERGE (idempotent) finds the rows the store refuses
                 log.warning("the bulk API refused %s edges (%s); writing them with MERGE", rel_type, type(exc).__name__)
@@ -186,6 +196,61 @@ class BulkGraphWriter(GraphWriter):
             (src, dst, props.get("source")): props
             for src, dst, props in zip(columns["src"], columns["dst"], columns["props"], strict=True)
         }
+
+
+def _rows_json(rows: list[dict[str, Any]]) -> str | None:
+    """``rows`` as one JSON array, or ``None`` when JSON would not carry a value unchanged.
+
+    Property values are strings, numbers, booleans and lists of them (:mod:`pmkg.kg.limits`). JSON refuses NaN and
+    infinities here (``allow_nan=False``) and a type it cannot encode (a date); an integer beyond 64 bits would
+    reach the engine changed, and any run of 19 or more digits outside a string is looked for as such.
+    """
+    try:
+        text = json.dumps(rows, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return None if _LONG_NUMBER.search(text) else text
+
+
+def create_vertices(batch: Any, label: str, properties: list[dict[str, Any]], json_bridge: bool = True) -> list[str]:
+    """Create ``properties`` as ``label`` vertices; their record ids, in order.
+
+    The rows cross into the JVM as one JSON string (the wrapper's own bulk bridge), lists included: the wrapper's
+    ``create_vertices`` takes that bridge only when every value is a scalar, and otherwise converts every value
+    of every row through JPype, which was most of a node write on the full bundle.
+    """
+    text = _rows_json(properties) if json_bridge else None
+    bridge = _bridge("com.arcadedb.python.VertexBatcher") if text is not None else None
+    if bridge is None:
+        return batch.create_vertices(label, properties)
+    joined = str(bridge.createVerticesJson(batch._java_graph_batch, label, text))
+    return joined.split(";") if joined else []
+
+
+def new_edges(
+    batch: Any, rel_type: str, src_rids: list[str], dst_rids: list[str], properties: list[dict[str, Any]],
+    json_bridge: bool = True,
+) -> None:
+    """Buffer ``rel_type`` edges between record ids with their properties, as :func:`create_vertices` does:
+    one JSON string per chunk, where the wrapper's ``new_edges`` makes one JPype call per edge for list values."""
+    rows = [{**props, "_src": s, "_dst": d} for s, d, props in zip(src_rids, dst_rids, properties, strict=True)]
+    text = _rows_json(rows) if json_bridge else None
+    bridge = _bridge("com.arcadedb.python.EdgeBatcher") if text is not None else None
+    if bridge is None:
+        batch.new_edges(src_rids, rel_type, dst_rids, properties)
+        return
+    bridge.newEdgesJson(batch._java_graph_batch, rel_type, text)
+
+
+@functools.cache
+def _bridge(name: str) -> Any | None:
+    """The wrapper's Java bulk-bridge class, or ``None`` where this build has none (the slow path then)."""
+    try:
+        import jpype
+
+        return jpype.JClass(name)
+    except Exception:  # a missing class surfaces as a Java exception through JPype
+        return None
 
 
 def _props_stored(props: dict[str, Any], stored: dict[str, Any]) -> bool:
