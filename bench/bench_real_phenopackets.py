@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--phenopackets", type=Path, default=None, help="default: DATA_DIR/phenopackets")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
     parser.add_argument("--json", type=Path, default=None, help="write every number here")
+    parser.add_argument("--synthetic", action="store_true",
+                        help="also rank the model's own synthetic test patients (needs --graph: the cohort)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -95,11 +97,25 @@ def main() -> None:
                  "diseases where Resnik BMA does worst (top-10 rate, then size)"))  # fmt: skip
     print(_table(result.largest_diseases, list(result.largest_diseases[0]) if result.largest_diseases else ["disease"],
                  "Resnik BMA on the diseases with the most patients"))  # fmt: skip
+    synthetic = None
+    if args.synthetic:
+        if args.graph is None:
+            parser.error("--synthetic reads the synthetic cohort from --graph")
+        from pmkg.kg.patients import export_cohort
+        from pmkg.kg.store import GraphStore
+
+        from pmkg.workflows.real_patients import synthetic_differential
+
+        with GraphStore.connect(args.graph) as store:
+            cohort = export_cohort(store, synthetic=True)
+        seed = int(loaded.config.get("train_config", {}).get("seed", 0))
+        synthetic, n = synthetic_differential(cohort, loaded, export, seed, args.bootstrap)
+        print(_table(synthetic, keys, f"contrast: the model's own {n} synthetic test patients (circular setting)"))
     if args.json:
         fields = ("counts", "overall", "annotated_only", "head_to_head", "differences", "groups", "failures",
                   "worst_diseases", "largest_diseases", "seconds")  # fmt: skip
         payload = {"model_version": loaded.model_version, "unreadable": patients.unreadable,
-                   **{k: getattr(result, k) for k in fields}}  # fmt: skip
+                   **{k: getattr(result, k) for k in fields}, "synthetic": synthetic}  # fmt: skip
         args.json.write_text(json.dumps(payload, indent=2, default=str))
 
 

@@ -193,3 +193,24 @@ def test_bootstrap_intervals_hold_the_mean_and_pair_differences():
     assert mean == pytest.approx(0.3) and low < 0.3 < high and high - low < 0.25
     diff = paired_bootstrap(values, values, 200)
     assert diff == (0.0, 0.0, 0.0)
+
+
+def test_synthetic_contrast_scores_the_held_out_patients_without_their_diagnosis(packets):
+    from pmkg.kg.patients import CohortExport
+
+    from pmkg.workflows.real_patients import synthetic_differential
+
+    export, loaded = _world(packets)
+    terms = export.node_ids["Phenotype"][1:]
+    pids = [f"P{i}" for i in range(20)]
+    edges = {"phenotype": ([], []), "symptom": ([], []), "diagnosis": ([], []), "variant_gene": ([], [])}
+    for i, pid in enumerate(pids):
+        edges["phenotype"][0].extend([pid, pid])
+        edges["phenotype"][1].extend([terms[i % len(terms)], terms[(i + 1) % len(terms)]])
+        edges["diagnosis"][0].append(pid)
+        edges["diagnosis"][1].append("DOID:10" if i % 2 else "DOID:20")
+    rows, n = synthetic_differential(CohortExport(True, pids, edges, [], []), loaded, export, seed=0, samples=100)
+    assert n == 2  # 10% of 20, as training holds them out
+    by_name = {row["ranker"]: row for row in rows}
+    assert by_name["model (no diagnosis), over C"]["rankable"] == 2
+    assert by_name["random, over C"]["top1"][0] == pytest.approx(1 / 2)

@@ -493,3 +493,59 @@ def evaluate_real_patients(
     return RealPatientEvaluation(
         counts, overall, annotated_only, head, differences, groups, failures, worst_rows[:worst], largest, seconds
     )
+
+
+def synthetic_differential(
+    cohort, loaded, export: GraphExport, seed: int = 0, samples: int = 1000
+) -> tuple[list[dict[str, object]], int]:
+    """The same differential on the model's own synthetic test patients (the circular setting, for contrast).
+
+    ``cohort`` is the synthetic :class:`kg.patients.CohortExport` the model trained on; its test patients are
+    the ones :func:`gnn.patient_data.patient_split` held out for ``seed`` (80/10/10, as training splits them).
+    The model sees them as it was trained (phenotypes, symptoms, variant genes, PGx tokens) without the diagnosis
+    edge; Resnik sees their HP terms. Both rank the model's candidates; Resnik also every annotated disease.
+    Returns the summaries and the number of test patients.
+    """
+    import torch
+
+    from pmkg.gnn.patient_data import DIAGNOSIS, build_inputs, patient_split
+
+    inputs, _, _ = build_inputs(cohort, GraphExport(node_ids=loaded.node_ids), loaded.vocabulary)
+    test = patient_split(inputs.num_patients, 0.1, 0.1, seed)["test"]
+    held_out = inputs.subset(test)
+    diagnosis = held_out.relations[DIAGNOSIS]
+    model_diseases = loaded.node_ids["Disease"]
+    labels_curie = [{model_diseases[d] for d in diagnosis[1][diagnosis[0] == row]} for row in range(len(test))]
+    relations, tokens, _ = held_out.without(DIAGNOSIS).tensors()
+    with torch.no_grad():
+        z = loaded.model.encode_patients(loaded.embeddings, held_out.num_patients, relations, tokens)
+        logits = loaded.model.disease_logits(z, loaded.embeddings).numpy()
+    candidates = [model_diseases[c] for c in loaded.model.hparams["candidates"]]
+    cand_column = {c: i for i, c in enumerate(candidates)}
+    labels_model = [[cand_column[c] for c in s if c in cand_column] for s in labels_curie]
+
+    index, universe = resnik_index(export)
+    phenotype_index = export.index("Phenotype")
+    pids = set(held_out.patients)
+    terms_by_patient: dict[str, list[int]] = {}
+    for pid, term in zip(*cohort.edges.get("phenotype", ([], [])), strict=True):
+        if pid in pids and term in phenotype_index:
+            terms_by_patient.setdefault(pid, []).append(phenotype_index[term])
+    terms = [terms_by_patient.get(pid, []) for pid in held_out.patients]
+    scores = index.query_to_disease(terms)
+    curies = export.node_ids["Disease"]
+    cand_nodes = np.array([export.index("Disease").get(c, -1) for c in candidates])
+    resnik_c = np.where(cand_nodes >= 0, scores[:, np.maximum(cand_nodes, 0)], 0.0)
+    column = {curies[d]: i for i, d in enumerate(universe)}
+    labels_all = [[column[c] for c in s if c in column] for s in labels_curie]
+    with_hpo = np.flatnonzero([bool(t) for t in terms])
+    results = [
+        RankerResult("model (no diagnosis), over C", len(candidates), label_ranks(logits, labels_model)),
+        RankerResult("Resnik BMA, over C", len(candidates), label_ranks(resnik_c, labels_model)),
+        RankerResult("Resnik BMA, over all annotated", int(universe.size),
+                     label_ranks(scores[:, universe], labels_all)),
+        RankerResult("random, over C", len(candidates), random_ranks(np.ones(len(test), dtype=bool), len(candidates))),
+    ]  # fmt: skip
+    out = [summarise(r, samples=samples) for r in results]
+    out += [{**summarise(r, with_hpo, samples), "ranker": f"{r.name}, patients with HP terms"} for r in results[:2]]
+    return out, len(test)
