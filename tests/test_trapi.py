@@ -415,3 +415,15 @@ def test_a_query_graph_the_response_model_refuses_is_a_400_not_a_500(api):
     response = api.post("/trapi/query", json=body)
     assert response.status_code == 400, response.text[:500]
     assert response.json().startswith("invalid TRAPI Query: ") and "Traceback" not in response.text
+
+
+def test_auxiliary_graphs_naming_unknown_edges_are_a_400_not_a_500(api):
+    """Found by the schema fuzz: reasoner-pydantic raises a bare Exception while normalising such a message."""
+    query_graph = {"nodes": {"n0": {"ids": ["DOID:1612"]}, "n1": {"categories": ["biolink:Drug"]}},
+                   "edges": {"e0": {"subject": "n1", "object": "n0", "predicates": ["biolink:treats"]}}}  # fmt: skip
+    for aux in ({"a0": {"edges": ["no-such-edge"], "attributes": []}}, {"a0": {"edges": [], "attributes": []}}):
+        body = {"message": {"query_graph": query_graph, "knowledge_graph": {"nodes": {}, "edges": {}},
+                            "auxiliary_graphs": aux}}  # fmt: skip
+        response = api.post("/trapi/query", json=body)
+        assert response.status_code == 400, response.text[:500]
+        assert response.json().startswith("invalid TRAPI Query: body.message: ") and "Traceback" not in response.text

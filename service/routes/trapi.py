@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -47,8 +48,20 @@ class TrapiRoute(APIRoute):
                 if exc.status_code != 400:
                     raise
                 return JSONResponse("the body could not be read: send a TRAPI Query as UTF-8 JSON", status_code=400)
+            except Exception as exc:
+                # reasoner-pydantic's Message normalises auxiliary graphs while the body is parsed and raises a bare
+                # Exception for one that names an edge the message lacks: the query is at fault.
+                if not _raised_by_trapi_models(exc):
+                    raise
+                log.warning("TRAPI: the query's message cannot be normalised (%s)", exc)
+                return JSONResponse(f"invalid TRAPI Query: body.message: {exc}", status_code=400)
 
         return route
+
+
+def _raised_by_trapi_models(exc: BaseException) -> bool:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and "reasoner_pydantic" in frames[-1].filename
 
 
 def _first_problem(exc: ValidationError) -> str:
