@@ -332,6 +332,9 @@ class PatientRecommendations(BaseModel):
     medications: list[dict[str, str]] = Field(
         default_factory=list, description="The current medications every drug was checked against: drug_id, name."
     )
+    differential_scope: str = Field(
+        default="", description="Which diseases the model's differential can name at all (not a diagnosis)."
+    )
     interactions_checked: bool = Field(
         default=False,
         description="False when the service has no interaction table (drugcentral-ddi/ in --patient-data-dir).",

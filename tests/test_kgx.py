@@ -2,8 +2,8 @@
 bundle and manifest, patients left out, and a round trip back into exactly the graph's records.
 
 KGX's own tool (``kgx validate``/``kgx transform``, PyPI ``kgx``) pins pyarrow < 16 and with it numpy < 2, which
-this project's torch stack cannot take, so it is not a test dependency; when ``PMKG_KGX_PYTHON`` names the python of
-an environment with kgx installed, ``test_kgx_own_validator_and_transform_accept_the_export`` runs KGX's validator and
+this project's torch stack cannot take, so it runs from a side environment (tests/kgx_env.py: ``$PMKG_KGX_PYTHON``, or
+``.venv-kgx/`` made on first use): ``test_kgx_own_validator_and_transform_accept_the_export`` runs KGX's validator and
 transform through tools/kgx_offline.py (offline: the Biolink Model from the wheel, nothing downloaded).
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 import tarfile
@@ -24,6 +23,7 @@ from pmkg.kg.kgx import BUNDLE, MANIFEST, export_kgx, file_names, read_kgx
 from typer.testing import CliRunner
 
 from tests.explain_world import PATIENT
+from tests.kgx_env import kgx_python
 from tests.trapi_validation import biolink_toolkit
 
 CURIE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*:[^\s|]+$")
@@ -261,10 +261,6 @@ def test_cli_writes_the_bundle_and_refuses_an_unknown_format(graph_uri, store, i
     assert not (tmp_path / "x").exists()
 
 
-def _kgx_python() -> str | None:
-    return os.environ.get("PMKG_KGX_PYTHON")
-
-
 KGX_OFFLINE = Path(__file__).resolve().parent.parent / "tools" / "kgx_offline.py"
 UNKNOWN_PREFIX = re.compile(
     r"with a CURIE prefix '([^']+)' (that )?is not represented in Biolink Model JSON-LD context"
@@ -285,18 +281,20 @@ def kgx_errors(report: dict) -> tuple[dict[str, int], list[str]]:
     return prefixes, other
 
 
-@pytest.mark.skipif(
-    _kgx_python() is None, reason="kgx (PyPI) needs numpy < 2: set PMKG_KGX_PYTHON to a python with kgx installed"
-)
+@pytest.fixture(scope="module")
+def kgx() -> str:
+    return kgx_python()
+
+
 @pytest.mark.parametrize("fmt", ["tsv", "jsonl"])
-def test_kgx_own_validator_and_transform_accept_the_export(exported, fmt, tmp_path):
+def test_kgx_own_validator_and_transform_accept_the_export(exported, kgx, fmt, tmp_path):
     """KGX's validator, offline (tools/kgx_offline.py): no error except ids under the prefixes the mapping lists as
     unknown to Biolink; and KGX's transform reads the files and writes them out again, every row kept."""
     folder = exported[fmt]
     inputs = [str(folder / name) for name in file_names(fmt)]
     report_file = tmp_path / "report.json"
     run = subprocess.run(
-        [_kgx_python(), str(KGX_OFFLINE), "validate", "-i", fmt, "-o", str(report_file), *inputs],
+        [kgx, str(KGX_OFFLINE), "validate", "-i", fmt, "-o", str(report_file), *inputs],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert run.returncode in (0, 1), run.stderr[-3000:]
@@ -306,7 +304,7 @@ def test_kgx_own_validator_and_transform_accept_the_export(exported, fmt, tmp_pa
     assert set(prefixes) <= set(biolink_mapping().non_biolink_prefixes), prefixes
     assert run.returncode == (1 if prefixes else 0)
     transform = subprocess.run(
-        [_kgx_python(), str(KGX_OFFLINE), "transform", "-i", fmt, "-f", "jsonl", "-o", str(tmp_path / "out"), *inputs],
+        [kgx, str(KGX_OFFLINE), "transform", "-i", fmt, "-f", "jsonl", "-o", str(tmp_path / "out"), *inputs],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert transform.returncode == 0, transform.stderr[-3000:]

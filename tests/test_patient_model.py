@@ -291,6 +291,7 @@ def test_a_recorded_diagnosis_leads_the_differential_and_its_drugs_lead_the_list
         first = scored.differential[0]
         assert (first["disease_id"], first["status"]) == (disease, "recorded"), path.name
         assert all(d["status"] == "suggested by the model" for d in scored.differential[1:])
+        assert scored.differential_scope.startswith("the model's suggestions cover only the ")
         indicated = _indicated(small_scorer, disease)
         lead = [d.drug_id for d in scored.drugs[: min(10, len(indicated))]]
         assert set(lead) <= indicated, path.name

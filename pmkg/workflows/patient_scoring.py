@@ -33,6 +33,13 @@ import numpy as np
 
 from pmkg.workflows.oncology import NOTICE
 
+# The model's disease softmax covers only the diseases with a TREATS indication; on real phenopackets it rarely
+# names the recorded disease (docs/evaluation/real-phenopackets.md), so every result says what it can name.
+DIFFERENTIAL_SCOPE = (
+    "the model's suggestions cover only the {n} diseases with a known drug indication in the graph; they are not a "
+    "diagnosis (on real phenopackets they rarely name the recorded disease: see the real-phenopacket evaluation)"
+)
+
 
 class PatientInputError(ValueError):
     """The phenopacket or VCF cannot be used; the message names the field or line, never a value."""
@@ -67,6 +74,7 @@ class PatientScore:
     tumour: dict[str, Any] | None = None  # matched CIViC variants and profiles, unmatched counts, CIViC release
     notice: str = ""  # research software, not clinical decision support
     medications: list[dict[str, str]] = field(default_factory=list)  # current medications checked: id, name
+    differential_scope: str = ""  # which diseases the model's differential can name at all
     interactions_checked: bool = False  # False when the scorer has no interaction table (drugcentral-ddi/)
 
     def to_dict(self) -> dict[str, Any]:
@@ -385,6 +393,7 @@ def score_ingested(
         tumour=tumour,
         notice=NOTICE,
         medications=[{"drug_id": d, "name": n} for d, n in current.items()],
+        differential_scope=DIFFERENTIAL_SCOPE.format(n=len(loaded.model.hparams["candidates"])),
         interactions_checked=scorer.interactions is not None,
     )
 

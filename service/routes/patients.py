@@ -109,6 +109,7 @@ async def patient_recommendations(
         used_diagnosis=result.used_diagnosis,
         medications=result.medications,
         interactions_checked=result.interactions_checked,
+        differential_scope=result.differential_scope,
         stored=stored is not None,
         stored_patient=stored,
         biomarker_therapies=result.biomarker_therapies,
