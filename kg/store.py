@@ -75,6 +75,12 @@ def _record(query: str, params: dict[str, Any] | None) -> None:
             sink.append(sent)
 
 
+# Neo4j's driver schemes: bolt:// talks to one server; neo4j:// asks it for the cluster's routing table, so a
+# read (RoutingControl.READ, every ``run`` without ``write=True``: exports, queries) goes to a follower or read
+# replica and a write to the leader. "+s" is TLS with a CA-signed certificate (Aura), "+ssc" a self-signed one.
+NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+
+
 class GraphStore:
     """A connection to the graph: Cypher in, plain Python values out."""
 
@@ -120,15 +126,16 @@ class GraphStore:
             driver = GraphDatabase.driver(endpoint.bolt_uri, auth=(endpoint.user, endpoint.password), **options)
             embedded.register_client(path, driver)
             dialect, db, embedded_path = ARCADEDB, endpoint.database, path
-        elif settings.uri.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://")):
+        elif settings.uri.startswith(NEO4J_SCHEMES):
             driver = GraphDatabase.driver(
                 settings.uri, auth=(settings.user or "neo4j", settings.password or ""), **options
             )
             dialect, db, embedded_path = NEO4J, settings.database or NEO4J.default_database, None
         else:
             raise GraphUnavailable(
-                f"unsupported graph URI {settings.uri!r}: use embedded://PATH (default) or bolt://HOST:7687 "
-                "(set it with --graph or PMKG_GRAPH_URI)"
+                f"unsupported graph URI {settings.uri!r}: use embedded://PATH (default), bolt://HOST:7687 (one Neo4j "
+                "server) or neo4j://HOST:7687 / neo4j+s://HOST (a cluster or Aura); set it with --graph or "
+                "PMKG_GRAPH_URI"
             )
         try:
             driver.verify_connectivity()
