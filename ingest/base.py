@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import logging
 import re
 import zlib
@@ -131,6 +132,9 @@ def find_file(data_dir: Path, source: SourceInfo, candidates: list[str]) -> Path
     )
 
 
+READ_BUFFER_BYTES = 1 << 20
+
+
 class ScreenedText:
     """A text file (``.gz`` transparently) read line by line, each line checked before the caller sees it.
 
@@ -148,7 +152,11 @@ class ScreenedText:
         self.offset = 0  # byte offset (in the uncompressed data) where the next line starts
         self.ends_with_newline = True  # whether the last line read had its line ending
         self._gzip = path.suffix == ".gz"
-        self._fh = gzip.open(path, "rb") if self._gzip else open(path, "rb")  # noqa: SIM115 (closed in close())
+        # A BufferedReader over the gzip stream: GzipFile.readline re-enters Python checks per call (a third of
+        # the line reading on gene2go); the buffered reader splits lines in C. Closing it closes the stream.
+        self._fh = (
+            io.BufferedReader(gzip.GzipFile(path, "rb"), READ_BUFFER_BYTES) if self._gzip else open(path, "rb")  # noqa: SIM115
+        )
 
     def __enter__(self) -> ScreenedText:
         return self
