@@ -335,6 +335,7 @@ class PatientRecommendations(BaseModel):
     differential_scope: str = Field(
         default="", description="Which diseases the model's differential can name at all (not a diagnosis)."
     )
+    notes: list[str] = Field(default_factory=list, description="What the reader should know about this result.")
     interactions_checked: bool = Field(
         default=False,
         description="False when the service has no interaction table (drugcentral-ddi/ in --patient-data-dir).",

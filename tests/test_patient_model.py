@@ -409,3 +409,18 @@ def test_interaction_warnings_are_written_back_and_explained_by_a_path(store, tr
         assert any(r["interaction_warnings"] for r in queried)
     finally:
         store.run("MATCH (p:Patient) WHERE p.synthetic = true REMOVE p.treatments", write=True)
+
+
+def test_a_recorded_diagnosis_without_a_known_indication_leads_and_the_result_says_the_ranking_is_weak(
+    small_scorer, cohort_dir
+):
+    files, _ = cohort_dir
+    document = json.loads(sorted(files.phenopackets.glob("*.json"))[0].read_text())
+    candidates = {small_scorer.loaded.node_ids["Disease"][c] for c in small_scorer.loaded.model.hparams["candidates"]}
+    untreatable = next(d for d in small_scorer.loaded.node_ids["Disease"] if d not in candidates)
+    document["diseases"] = [{"term": {"id": untreatable, "label": "a disease without a known drug"}}]
+    document.pop("interpretations", None)
+    scored = score_patient(document, scorer=small_scorer, top_k=10)
+    assert scored.differential[0] == {"disease_id": untreatable, "name": untreatable, "probability": None,
+                                      "status": "recorded"}  # fmt: skip
+    assert scored.notes and scored.notes[0].startswith(f"recorded diagnosis {untreatable} has no known drug")

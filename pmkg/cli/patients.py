@@ -367,6 +367,8 @@ def score(
     typer.echo(render(rows, "table", title=f"{result.model_version} ({result.milliseconds:.0f} ms)"))
     typer.echo(_differential_line(result.differential))
     typer.echo(f"note: {result.differential_scope}")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
     if result.medications:
         checked = (
             "checked against" if result.interactions_checked else "NOT checked (no drugcentral-ddi/ in --data-dir)"

@@ -75,6 +75,7 @@ class PatientScore:
     notice: str = ""  # research software, not clinical decision support
     medications: list[dict[str, str]] = field(default_factory=list)  # current medications checked: id, name
     differential_scope: str = ""  # which diseases the model's differential can name at all
+    notes: list[str] = field(default_factory=list)  # what the reader should know about this result
     interactions_checked: bool = False  # False when the scorer has no interaction table (drugcentral-ddi/)
 
     def to_dict(self) -> dict[str, Any]:
@@ -394,8 +395,23 @@ def score_ingested(
         notice=NOTICE,
         medications=[{"drug_id": d, "name": n} for d, n in current.items()],
         differential_scope=DIFFERENTIAL_SCOPE.format(n=len(loaded.model.hparams["candidates"])),
+        notes=_notes(recorded, loaded),
         interactions_checked=scorer.interactions is not None,
     )
+
+
+def _notes(recorded: list[str], loaded) -> list[str]:
+    """A recorded diagnosis without a known indication: the patient model ranks its drugs poorly (zero-shot)."""
+    candidates = {loaded.node_ids["Disease"][c] for c in loaded.model.hparams["candidates"]}
+    unknown = [d for d in recorded if d not in candidates]
+    if not unknown:
+        return []
+    return [
+        f"recorded diagnosis {', '.join(unknown)} has no known drug indication in the model's graph: the drug list "
+        "comes from the model's suggestions, which rank drugs for unseen diseases poorly (bench_patients_noncircular:"
+        " below popularity); the repurposing model's ranking for the disease (pmkg predict repurposing, GET "
+        "/v1/diseases/{curie}/candidates) did better in the same benchmark"
+    ]
 
 
 def _current_medications(nodes, extra: list[str], loaded) -> dict[str, str]:

@@ -110,6 +110,7 @@ async def patient_recommendations(
         medications=result.medications,
         interactions_checked=result.interactions_checked,
         differential_scope=result.differential_scope,
+        notes=result.notes,
         stored=stored is not None,
         stored_patient=stored,
         biomarker_therapies=result.biomarker_therapies,
