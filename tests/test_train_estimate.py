@@ -28,7 +28,7 @@ def test_estimate_grows_with_the_graph_and_the_processes() -> None:
     assert predict("epoch_seconds", 40_000_000) > predict("epoch_seconds", 100_000)
     per_process = float(next(r for r in big if r["quantity"] == "peak memory per process")["value"].split()[0])
     both = float(next(r for r in big if r["quantity"] == "peak memory, all processes")["value"].split()[0])
-    assert both == pytest.approx(2 * per_process, abs=0.1)
+    assert both == pytest.approx(2 * per_process, abs=0.15)  # each rounded to 0.1 GiB
     assert small["graph"] == "10,000 nodes, 100,000 edges"
 
 
