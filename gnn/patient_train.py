@@ -84,6 +84,9 @@ class PatientTrainConfig:
     eval_every: int = 5  # epochs between validation passes (each re-encodes the graph)
     threads: int = 1
     k: int = K
+    # Relationship types (or Source-REL-Target triples) the encoder never reads: drug-drug interactions are safety
+    # knowledge, checked against a patient's medications, not evidence that a drug helps (as in gnn.train).
+    exclude_relations: tuple[str, ...] = ("Drug-INTERACTS_WITH-Drug",)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +111,16 @@ class PatientTrainResult:
     data_checksum: str
     dropped: dict[str, int] = field(default_factory=dict)
     indications: np.ndarray | None = None  # (2, E) Drug, Disease indices of the TREATS edges the model saw
+
+
+def without_relations(export: GraphExport, excluded: tuple[str, ...]) -> GraphExport:
+    """``export`` without the edge types ``excluded`` names (see :func:`gnn.train.is_excluded`)."""
+    from pmkg.gnn.train import is_excluded
+
+    if not any(is_excluded(key, excluded) for key in export.edges):
+        return export
+    edges = {key: pairs for key, pairs in export.edges.items() if not is_excluded(key, excluded)}
+    return GraphExport(node_ids=export.node_ids, edges=edges, node_names=export.node_names)
 
 
 def graph_inputs(export: GraphExport):
@@ -145,6 +158,7 @@ def train_patient_model(
     (zero-shot diseases: their TREATS edges are labels, not inputs).
     """
     t_start = time.perf_counter()
+    export = without_relations(export, config.exclude_relations)
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)

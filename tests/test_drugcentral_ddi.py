@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pmkg.gnn.patient_train import PatientTrainConfig, without_relations
 from pmkg.gnn.train import TrainConfig, model_inputs
 from pmkg.ingest import drugcentral_ddi
 from pmkg.ingest.base import IngestError
@@ -78,3 +79,5 @@ def test_the_repurposing_model_leaves_drug_interactions_out_but_keeps_protein_in
     )
     view = model_inputs(export, TrainConfig())
     assert list(view.edges) == [("Gene", "INTERACTS_WITH", "Gene")]
+    patient_view = without_relations(export, PatientTrainConfig().exclude_relations)  # the patient model too
+    assert list(patient_view.edges) == [("Gene", "INTERACTS_WITH", "Gene")]
