@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pmkg.service.model import ServingModel, UnknownNode
 from pmkg.service.pools import RestartablePool
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ class PatientModel:
     def score(
         self, phenopacket: dict[str, Any], vcf: str | None, k: int, use_diagnosis: bool, keep: bool,
         tumour_vcf: str | None = None, assembly: str | None = None, medications: list[str] | None = None,
+        repurposing: ServingModel | None = None,
     ) -> ScoredPatient:
         """Score one patient; ``keep`` pseudonymises with the ingest key (for storing) instead of a throwaway one.
 
@@ -106,8 +108,23 @@ class PatientModel:
             )
         except PatientInputError as exc:
             raise _located(str(exc)) from None
-        score = score_ingested(ingest, scorer=self.scorer, top_k=k, use_diagnosis=use_diagnosis, medications=extra)
+        score = score_ingested(
+            ingest, scorer=self.scorer, top_k=k, use_diagnosis=use_diagnosis, medications=extra,
+            disease_candidates=None if repurposing is None else _candidates_of(repurposing),
+        )  # fmt: skip
         return ScoredPatient(score, ingest)
+
+
+def _candidates_of(model: ServingModel):
+    """The repurposing model's best drugs for a disease (none for a disease it does not know)."""
+
+    def candidates(disease: str, k: int) -> list[str]:
+        try:
+            return [pair.drug for pair in model.candidates(disease, k)]
+        except UnknownNode:
+            return []
+
+    return candidates
 
 
 class PatientWorkers(RestartablePool):

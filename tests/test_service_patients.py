@@ -273,3 +273,28 @@ def test_current_medications_give_interaction_warnings_and_an_unknown_one_is_422
     assert "secret" not in bad.text
     too_many = api.post(ROUTE, json={"phenopacket": document, "medications": [warfarin] * 101})
     assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "body.medications", too_many.text
+
+
+def test_a_recorded_diagnosis_without_a_known_drug_is_led_by_the_repurposing_models_candidates(
+    api, app, served, poor_metaboliser
+):
+    """The zero-shot bench: for an unseen disease the repurposing model ranks drugs better than the patient model."""
+    document, _ = poor_metaboliser
+    loaded = _scorer(served).loaded
+    treatable = {loaded.node_ids["Disease"][c] for c in loaded.model.hparams["candidates"]}
+    serving = app.state.model
+    in_both = set(loaded.node_ids["Disease"])
+    disease = next(d for d in serving.disease_ids if d not in treatable and d in in_both)
+    changed = copy.deepcopy(document)
+    changed["diseases"] = [{"term": {"id": disease, "label": "a disease without a known drug"}}]
+    changed.pop("interpretations", None)
+    response = api.post(ROUTE, params={"k": 10}, json={"phenopacket": changed})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    patient_drugs = set(loaded.node_ids["Drug"])
+    expected = [p.drug for p in serving.candidates(disease, 10) if p.drug in patient_drugs]
+    lead = [d["drug_id"] for d in body["drugs"] if "repurposing model" in d["sources"]]
+    assert lead and lead == expected[: len(lead)]
+    assert [d["drug_id"] for d in body["drugs"][: len(lead)]] == lead
+    assert body["differential"][0] == {**body["differential"][0], "disease_id": disease, "status": "recorded"}
+    assert body["notes"][0].startswith(f"recorded diagnosis {disease} has no known drug indication: the repurposing")

@@ -2,7 +2,8 @@
 
 Order of the list (the model's score decides within each group):
 
-1. drugs indicated (TREATS) for a recorded, non-excluded diagnosis;
+1. drugs indicated (TREATS) for a recorded, non-excluded diagnosis, or, for a recorded diagnosis with no known drug,
+   the repurposing model's best candidates for it (in that model's order), when the caller has that model;
 2. the model's other drugs;
 
 and a drug with a reason to hold it back — a CPIC or DPWG recommendation to avoid it or use an alternative for the
@@ -13,7 +14,7 @@ reader sees what was moved and why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,11 +44,17 @@ def rank_patient_drugs(
     top_k: int,
     indicated: set[str] = frozenset(),
     hold: Mapping[str, list[str]] | None = None,
+    predicted: Sequence[str] = (),
 ) -> PatientRanking:
-    """Rank ``drug_ids`` (columns of ``scores``) by the module's rule; ``hold`` maps a drug id to its reasons."""
+    """Rank ``drug_ids`` (columns of ``scores``) by the module's rule; ``hold`` maps a drug id to its reasons;
+    ``predicted`` are the repurposing model's candidates for recorded diagnoses without a known drug, best first."""
     hold = {drug: reasons for drug, reasons in (hold or {}).items() if reasons}
     order = [drug_ids[c] for c in np.argsort(-scores, kind="stable")]
-    ordered = [d for d in order if d in indicated] + [d for d in order if d not in indicated]
+    known = set(drug_ids)
+    lead = [d for d in order if d in indicated] + [d for d in dict.fromkeys(predicted) if d in known]
+    lead = list(dict.fromkeys(lead))
+    chosen = set(lead)
+    ordered = lead + [d for d in order if d not in chosen]
     recommended = [d for d in ordered if d not in hold][:top_k]
     held = {d: hold[d] for d in ordered[:top_k] if d in hold}
-    return PatientRanking(recommended, held, {d for d in recommended if d in indicated})
+    return PatientRanking(recommended, held, {d for d in recommended if d in chosen})

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -278,12 +279,16 @@ def score_ingested(
     use_diagnosis: bool = True,
     started: float | None = None,
     medications: list[str] | None = None,
+    disease_candidates: Callable[[str, int], list[str]] | None = None,
 ) -> PatientScore:
     """Score the one patient of ``ingest`` (from :func:`read_patient`); nothing is stored.
 
     A recorded diagnosis leads (:mod:`gnn.recorded_diagnosis`, :mod:`workflows.patient_ranking`); drugs that a
     CPIC/DPWG recommendation says to avoid, or that are contraindicated with a current medication
     (:mod:`workflows.interactions`), are held back from the top ``k`` with the reason.
+
+    ``disease_candidates(disease, k)`` (the repurposing model's best drugs for a disease, e.g. the service's loaded
+    model) leads the list for a recorded diagnosis that has no known drug, where the patient model is weak.
     """
     from pmkg.gnn.patient_data import DIAGNOSIS, build_inputs
     from pmkg.gnn.recorded_diagnosis import score_respecting_recorded
@@ -331,10 +336,14 @@ def score_ingested(
     for drug, found in warnings.items():
         hold.setdefault(drug, []).extend(interaction_hold_reasons(found))
     indicated = {drug for disease in recorded for drug in loaded.indications.get(disease, ())}
+    without_drugs = [d for d in recorded if d not in _candidate_diseases(loaded)]
+    predicted = [
+        drug for disease in without_drugs for drug in (disease_candidates(disease, top_k) if disease_candidates else [])
+    ]
     biomarkers, therapies, tumour = _biomarkers(ingest, scorer, use_diagnosis)
     model_ids = loaded.node_ids["Drug"]
     column = {drug: i for i, drug in enumerate(model_ids)}
-    ranking = rank_patient_drugs(scores, model_ids, top_k + len(biomarkers), indicated, hold)
+    ranking = rank_patient_drugs(scores, model_ids, top_k + len(biomarkers), indicated, hold, predicted)
     model_order = ranking.recommended
     if biomarkers:
         from pmkg.workflows.oncology import merge_order
@@ -363,6 +372,9 @@ def score_ingested(
         if drug in indicated:
             entry.sources.append("recorded diagnosis")
             entry.reasons.append("indicated (TREATS) for a recorded diagnosis")
+        elif drug in ranking.lead:
+            entry.sources.append("repurposing model")
+            entry.reasons.append("a repurposing candidate for a recorded diagnosis with no known drug")
         if biomarker is not None:
             entry.biomarker = biomarker.to_dict()
             if biomarker.score > 0:
@@ -395,17 +407,25 @@ def score_ingested(
         notice=NOTICE,
         medications=[{"drug_id": d, "name": n} for d, n in current.items()],
         differential_scope=DIFFERENTIAL_SCOPE.format(n=len(loaded.model.hparams["candidates"])),
-        notes=_notes(recorded, loaded),
+        notes=_notes(without_drugs, bool(predicted)),
         interactions_checked=scorer.interactions is not None,
     )
 
 
-def _notes(recorded: list[str], loaded) -> list[str]:
+def _candidate_diseases(loaded) -> set[str]:
+    return {loaded.node_ids["Disease"][c] for c in loaded.model.hparams["candidates"]}
+
+
+def _notes(unknown: list[str], led_by_repurposing: bool) -> list[str]:
     """A recorded diagnosis without a known indication: the patient model ranks its drugs poorly (zero-shot)."""
-    candidates = {loaded.node_ids["Disease"][c] for c in loaded.model.hparams["candidates"]}
-    unknown = [d for d in recorded if d not in candidates]
     if not unknown:
         return []
+    if led_by_repurposing:
+        return [
+            f"recorded diagnosis {', '.join(unknown)} has no known drug indication: the repurposing model's best "
+            "candidates for it lead the list (it ranked drugs for unseen diseases better than the patient model, "
+            "bench_patients_noncircular)"
+        ]
     return [
         f"recorded diagnosis {', '.join(unknown)} has no known drug indication in the model's graph: the drug list "
         "comes from the model's suggestions, which rank drugs for unseen diseases poorly (bench_patients_noncircular:"

@@ -79,6 +79,7 @@ async def patient_recommendations(
             lambda: model.score(
                 body.phenopacket, body.vcf, k, use_diagnosis, keep=store, tumour_vcf=body.tumour_vcf,
                 assembly=body.assembly, medications=body.medications,
+                repurposing=getattr(request.app.state, "model", None),
             )
         )
     )
