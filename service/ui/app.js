@@ -795,9 +795,12 @@
         el('td', { text: c.phenotype || 'n/a' }),
         el('td', { text: [c.ambiguous ? 'ambiguous call' : '', c.missing_positions ? `${c.missing_positions} positions missing` : ''].filter(Boolean).join('; ') })))))
       : el('p', { class: 'hint', text: 'No pharmacogene calls (no VCF, or no pharmacogene positions in it).' }));
-    const interactions = Array.isArray(r.interactions) ? r.interactions : [];
-    $('patient-interactions').replaceChildren(...(interactions.length ? [el('h3', { text: 'Drug–drug interaction warnings' }),
-      el('ul', null, interactions.map((i) => el('li', { text: typeof i === 'string' ? i : Object.values(i).filter((v) => typeof v === 'string').join(' · ') })))] : []));
+    // Each listed drug carries its interactions with the current medications (DrugCentral), most severe first.
+    const interactions = (r.drugs || []).flatMap((d) => (d.interactions || []).map((i) => `${d.drug_name || d.drug_id}: ${i.text}`));
+    const medications = (r.medications || []).map((m) => m.name || m.drug_id);
+    $('patient-interactions').replaceChildren(...(interactions.length || medications.length ? [el('h3', { text: 'Drug–drug interaction warnings' }),
+      el('p', { class: 'hint', text: medications.length ? `Checked against the current medications: ${medications.join(', ')}.` : 'No current medications were given.' }),
+      el('ul', null, interactions.map((text) => el('li', { text })))] : []));
     renderPatientDrugs();
     const therapies = r.biomarker_therapies || [];
     $('patient-biomarkers').replaceChildren(...(therapies.length ? [el('h3', { text: 'Biomarker-matched therapies (CIViC)' }),
@@ -805,11 +808,12 @@
         el('thead', null, el('tr', null, ['Therapy', 'Best level', 'Evidence'].map((h) => el('th', { scope: 'col', text: h })))),
         el('tbody', null, therapies.map((t) => el('tr', null, el('td', { text: t.therapy || t.name || (t.drugs || []).join(' + ') || JSON.stringify(t).slice(0, 80) }),
           el('td', { text: t.best_level || '' }), el('td', { text: summariseEvidence(t) })))))] : []));
-    $('patient-differential').replaceChildren(el('h3', { text: 'Differential diagnosis (the model\'s most likely diseases)' }),
+    $('patient-differential').replaceChildren(el('h3', { text: 'Differential: recorded diagnoses first, then the model\'s suggestions' }),
       el('table', { class: 'data', id: 'patient-differential-table' }, el('caption', { class: 'visually-hidden', text: 'Differential diagnosis' }),
-        el('thead', null, el('tr', null, ['Disease', 'Probability'].map((h) => el('th', { scope: 'col', text: h })))),
+        el('thead', null, el('tr', null, ['Disease', 'Status', 'Model probability'].map((h) => el('th', { scope: 'col', text: h })))),
         el('tbody', null, r.differential.map((d) => el('tr', null, el('td', null, d.name || d.disease_id, ' ', el('span', { class: 'ids', text: d.disease_id })),
-          el('td', { class: 'num', text: prob(d.probability) }))))));
+          el('td', { text: d.status || '' }), el('td', { class: 'num', text: d.probability == null ? 'n/a' : prob(d.probability) }))))),
+      ...[r.differential_scope, ...(r.notes || [])].filter(Boolean).map((text) => el('p', { class: 'hint', text })));
   }
 
   function summariseEvidence(t) {
@@ -823,12 +827,14 @@
   function renderPatientDrugs() {
     const r = state.patient;
     const onlyFlagged = $('patient-flagged-only').checked;
-    const rows = r.drugs.filter((d) => !onlyFlagged || d.pgx_flags.length || d.warning);
+    const rows = r.drugs.filter((d) => !onlyFlagged || d.pgx_flags.length || d.warning || (d.interactions || []).length);
     $('patient-drugs').tBodies[0].replaceChildren(...rows.map((d) => el('tr', { dataset: { drug: d.drug_id } },
       el('td', { class: 'num', text: String(d.rank) }),
       el('td', null, d.drug_name || d.drug_id, ' ', el('span', { class: 'ids', text: d.drug_id })),
       el('td', { class: 'num', text: prob(d.probability) }),
-      el('td', null, d.pgx_flags.map((f) => el('span', { class: 'badge flag pgx-flag', text: f })), d.warning ? el('span', { class: 'badge flag', text: d.warning }) : null),
+      el('td', null, d.pgx_flags.map((f) => el('span', { class: 'badge flag pgx-flag', text: f })),
+        (d.interactions || []).map((i) => el('span', { class: 'badge flag interaction-flag', text: i.text })),
+        d.warning ? el('span', { class: 'badge flag', text: d.warning }) : null),
       el('td', null, d.recommendations.map((rec) => el('details', null,
         el('summary', { text: `${rec.guideline_source}: ${rec.action || 'see text'}${rec.classification ? ` (${rec.classification})` : ''}` }),
         el('p', { text: rec.text || '' })))),
