@@ -130,6 +130,10 @@ def owner_gone_message(path: str | os.PathLike, pid: int) -> str:
     )
 
 
+PORT_ATTEMPTS = 3
+PORT_TAKEN = "Unable to listen"  # ArcadeDB's words when a configured port is already bound
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -272,23 +276,29 @@ def _start(root: Path, heap: str) -> ServerEndpoint:
     import arcadedb_embedded  # deferred: importing it is cheap, starting its JVM is not
 
     password = _root_password(root)
-    bolt_port, http_port = _free_port(), _free_port()
     t0 = time.perf_counter()
-    try:
-        server = arcadedb_embedded.ArcadeDBServer(
-            str(root / "arcadedb"),
-            password,
-            {"server_plugins": BOLT_PLUGIN, "bolt_port": bolt_port, "http_port": http_port},
-            jvm_kwargs={"heap_size": heap},
-        )
-        server.start()
-        handle_sigterm_in_python()
-        server.create_database(DATABASE_NAME)
-    except Exception as exc:  # the JVM raises its own exception types through JPype
-        raise EmbeddedServerError(
-            f"could not start the embedded ArcadeDB server in {root}: {exc}. "
-            f"Its log is in {log_dir}. If another program holds these files, stop it or use another path."
-        ) from exc
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        # A port found free can be taken by another process before the server binds it: try fresh ones.
+        bolt_port, http_port = _free_port(), _free_port()
+        try:
+            server = arcadedb_embedded.ArcadeDBServer(
+                str(root / "arcadedb"),
+                password,
+                {"server_plugins": BOLT_PLUGIN, "bolt_port": bolt_port, "http_port": http_port},
+                jvm_kwargs={"heap_size": heap},
+            )
+            server.start()
+            handle_sigterm_in_python()
+            server.create_database(DATABASE_NAME)
+            break
+        except Exception as exc:  # the JVM raises its own exception types through JPype
+            if PORT_TAKEN in str(exc) and attempt < PORT_ATTEMPTS:
+                log.info("embedded ArcadeDB: a chosen port was taken meanwhile; retrying on new ports")
+                continue
+            raise EmbeddedServerError(
+                f"could not start the embedded ArcadeDB server in {root}: {exc}. "
+                f"Its log is in {log_dir}. If another program holds these files, stop it or use another path."
+            ) from exc
     endpoint = ServerEndpoint(
         bolt_uri=f"bolt://127.0.0.1:{bolt_port}",
         user=ROOT_USER,
