@@ -48,20 +48,6 @@ PHARMGKB_STRONG = (
 NO_CALL = {"no call", "Indeterminate", "n/a", "No Result"}
 
 
-def per_patient(scores: np.ndarray, positives: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """Recall@k (over min(k, positives)) and reciprocal rank of the best positive, for rows with a positive."""
-    order = np.argsort(-scores, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(1, scores.shape[1] + 1)[None, :].repeat(scores.shape[0], 0), axis=1)
-    recall, rr = [], []
-    for row in range(scores.shape[0]):
-        cols = positives[1][positives[0] == row]
-        if cols.size:
-            recall.append((rank[row, cols] <= k).sum() / min(k, cols.size))
-            rr.append(1.0 / rank[row, cols].min())
-    return np.asarray(recall), np.asarray(rr)
-
-
 def kept_out(scores: np.ndarray, pairs: np.ndarray, k: int = 10) -> np.ndarray:
     """1 per (row, drug) pair that is outside the row's top k, else 0."""
     if not pairs.size:
@@ -70,13 +56,13 @@ def kept_out(scores: np.ndarray, pairs: np.ndarray, k: int = 10) -> np.ndarray:
     return (scores[pairs[0], pairs[1]] < kth[pairs[0]]).astype(float)
 
 
-def ci(values: np.ndarray, draws: int = 1000, seed: int = 0) -> str:
+def ci(values: np.ndarray) -> str:
+    from pmkg.gnn.differential_metrics import bootstrap_mean
+
     if values.size == 0:
         return "n/a"
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, values.size, (draws, values.size))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return f"{values.mean():.3f} [{low:.3f}, {high:.3f}]"
+    mean, low, high = bootstrap_mean(values)
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def build_cohort(store, data_dir: Path, n: int, seed: int, root: Path):
@@ -99,6 +85,7 @@ def build_cohort(store, data_dir: Path, n: int, seed: int, root: Path):
 
 def zero_shot_rows(export, cohort, config, seed: int, epochs: int) -> tuple[list[tuple[str, str, str]], dict]:
     from pmkg.gnn.patient_data import DIAGNOSIS, rows_of
+    from pmkg.gnn.patient_metrics import per_row_ranking
     from pmkg.gnn.patient_train import score_inputs, train_patient_model
     from pmkg.gnn.patient_zero_shot import diagnosis_columns, drug_disease_zero_shot_scores, zero_shot_split
     from pmkg.gnn.predict import score_all_pairs
@@ -135,7 +122,7 @@ def zero_shot_rows(export, cohort, config, seed: int, epochs: int) -> tuple[list
     }
     rows = []
     for name, scores in scored.items():
-        recall, rr = per_patient(scores, positives)
+        recall, rr = per_row_ranking(scores, positives)
         rows.append((name, ci(recall), ci(rr)))
     info = {
         "test diseases": int(zs.diseases["test"].size), "validation diseases": int(zs.diseases["val"].size),
@@ -148,6 +135,7 @@ def zero_shot_rows(export, cohort, config, seed: int, epochs: int) -> tuple[list
 def pgx_rows(store, export, cohort, config, data_dir: Path, seed: int) -> tuple[list[tuple[str, ...]], dict, object]:
     from pmkg.gnn.patient_baselines import lookup_scores, popularity, treats_matrix
     from pmkg.gnn.patient_data import CONTRAINDICATING, DIAGNOSIS, rows_of
+    from pmkg.gnn.patient_metrics import per_row_ranking
     from pmkg.gnn.patient_train import score_inputs, train_patient_model
     from pmkg.ingest import pgx_actions, pharmcat
 
@@ -205,7 +193,7 @@ def pgx_rows(store, export, cohort, config, data_dir: Path, seed: int) -> tuple[
     }
     rows = []
     for name, scores in scored.items():
-        recall, _ = per_patient(scores, positives)
+        recall, _ = per_row_ranking(scores, positives)
         rows.append(
             (name, ci(kept_out(scores, contra_held)), ci(kept_out(scores, contra_held_indicated)), ci(recall))
         )

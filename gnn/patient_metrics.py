@@ -31,6 +31,16 @@ def _by_row(pairs: np.ndarray, num_rows: int) -> list[np.ndarray]:
 
 def ranking_metrics(scores: np.ndarray, positives: np.ndarray, k: int = 10) -> dict[str, float]:
     """``scores`` (P, D); ``positives`` (2, N) of (row, drug). See the module docstring."""
+    recalls, reciprocal = per_row_ranking(scores, positives, k)
+    return {
+        f"recall@{k}": float(np.mean(recalls)) if recalls.size else float("nan"),
+        "mrr": float(np.mean(reciprocal)) if reciprocal.size else float("nan"),
+        "patients": int(recalls.size),
+    }
+
+
+def per_row_ranking(scores: np.ndarray, positives: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Recall@k and reciprocal rank of the best positive for every row that has a positive (for intervals)."""
     num_rows = scores.shape[0]
     best = top_k(scores, k)
     recalls, reciprocal = [], []
@@ -42,11 +52,7 @@ def ranking_metrics(scores: np.ndarray, positives: np.ndarray, k: int = 10) -> d
             continue
         recalls.append(np.isin(best[row], cols).sum() / min(k, cols.size))
         reciprocal.append(1.0 / rank_of[row, cols].min())
-    return {
-        f"recall@{k}": float(np.mean(recalls)) if recalls else float("nan"),
-        "mrr": float(np.mean(reciprocal)) if reciprocal else float("nan"),
-        "patients": len(recalls),
-    }
+    return np.asarray(recalls, dtype=np.float64), np.asarray(reciprocal, dtype=np.float64)
 
 
 def cpic_agreement(

@@ -51,6 +51,7 @@ from pmkg.gnn.patient_data import (
 )
 from pmkg.gnn.patient_metrics import cpic_agreement, ranking_metrics
 from pmkg.gnn.patient_model import PatientDrugModel
+from pmkg.gnn.train import without_relations
 from pmkg.kg.export import GraphExport
 from pmkg.kg.patients import CohortExport
 from tqdm.auto import tqdm
@@ -111,16 +112,6 @@ class PatientTrainResult:
     data_checksum: str
     dropped: dict[str, int] = field(default_factory=dict)
     indications: np.ndarray | None = None  # (2, E) Drug, Disease indices of the TREATS edges the model saw
-
-
-def without_relations(export: GraphExport, excluded: tuple[str, ...]) -> GraphExport:
-    """``export`` without the edge types ``excluded`` names (see :func:`gnn.train.is_excluded`)."""
-    from pmkg.gnn.train import is_excluded
-
-    if not any(is_excluded(key, excluded) for key in export.edges):
-        return export
-    edges = {key: pairs for key, pairs in export.edges.items() if not is_excluded(key, excluded)}
-    return GraphExport(node_ids=export.node_ids, edges=edges, node_names=export.node_names)
 
 
 def graph_inputs(export: GraphExport):

@@ -311,6 +311,14 @@ def is_excluded(key: EdgeKey, excluded: tuple[str, ...]) -> bool:
     return key[1] in excluded or "-".join(key) in excluded
 
 
+def without_relations(export: GraphExport, excluded: tuple[str, ...]) -> GraphExport:
+    """``export`` without the edge types ``excluded`` names (:func:`is_excluded`); ``export`` itself if none."""
+    if not excluded or not any(is_excluded(key, excluded) for key in export.edges):
+        return export
+    edges = {key: pairs for key, pairs in export.edges.items() if not is_excluded(key, excluded)}
+    return GraphExport(node_ids=export.node_ids, edges=edges, node_names=export.node_names)
+
+
 def model_inputs(export: GraphExport, config: TrainConfig) -> GraphExport:
     """``export`` without the relationship types the model must not read (``config.exclude_relations``).
 
@@ -324,11 +332,7 @@ def model_inputs(export: GraphExport, config: TrainConfig) -> GraphExport:
     cached = _INPUT_CACHE.get(key)
     if cached is not None and cached[0] is export:
         return cached[1]
-    view = GraphExport(
-        node_ids=export.node_ids,
-        edges={k: v for k, v in export.edges.items() if not is_excluded(k, excluded)},
-        node_names=export.node_names,
-    )
+    view = without_relations(export, excluded)
     _INPUT_CACHE.clear()
     _INPUT_CACHE[key] = (export, view)
     return view

@@ -43,18 +43,21 @@ EXCLUDED_RELATIONSHIPS = frozenset({"PREDICTED_TREATS", "PREDICTED_BENEFIT"})
 EXCLUDED_LABELS = frozenset({"Source", "Patient"})
 # Nodes and edges that only patient ingest created (e.g. a rare variant seen in one patient) are patient data too.
 PATIENT_SOURCE = "pmkg-patients"
+# What the export reads: not what only patient ingest created (a patient's rare Variant, its edges).
+EXPORTED_NODE = f"(coalesce(n.source, '') <> '{PATIENT_SOURCE}' OR size(coalesce(n.sources, [])) > 1)"
+EXPORTED_EDGE = f"coalesce(r.source, '') <> '{PATIENT_SOURCE}'"
 
 
 def node_export_statement(label: str) -> str:
     return (
-        f"MATCH (n:{label}) WHERE coalesce(n.source, '') <> '{PATIENT_SOURCE}' OR size(coalesce(n.sources, [])) > 1 "
+        f"MATCH (n:{label}) WHERE {EXPORTED_NODE} "
         "RETURN collect(n.id) AS ids, collect(coalesce(n.name, n.id)) AS names"
     )
 
 
 def edge_export_statement(rel_type: str, src_label: str, dst_label: str) -> str:
     return (
-        f"MATCH (a:{src_label})-[r:{rel_type}]->(b:{dst_label}) WHERE coalesce(r.source, '') <> '{PATIENT_SOURCE}' "
+        f"MATCH (a:{src_label})-[r:{rel_type}]->(b:{dst_label}) WHERE {EXPORTED_EDGE} "
         "RETURN collect(a.id) AS src, collect(b.id) AS dst"
     )
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pmkg.gnn.patient_train import PatientTrainConfig, without_relations
-from pmkg.gnn.train import TrainConfig, model_inputs
+from pmkg.gnn.patient_train import PatientTrainConfig
+from pmkg.gnn.train import TrainConfig, model_inputs, without_relations
 from pmkg.ingest import drugcentral_ddi
 from pmkg.ingest.base import IngestError
 from pmkg.kg.export import GraphExport

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pmkg.kg.export import EXCLUDED_LABELS, EXCLUDED_RELATIONSHIPS, PATIENT_SOURCE
+from pmkg.kg.export import EXCLUDED_LABELS, EXCLUDED_RELATIONSHIPS, EXPORTED_EDGE, EXPORTED_NODE
 from pmkg.kg.store import GraphStore
 
 # Fitted by `python bench/bench_scale.py --sizes 1,3,10 --ingest-sizes 1` (least squares over 1x, 3x and 10x the
@@ -35,15 +35,13 @@ class GraphSize:
 
 def graph_size(store: GraphStore) -> GraphSize:
     """Nodes and relationships the model would read (counted by label and type, never exported)."""
-    # What only patient ingest created (a patient's rare Variant) is left out, as the export leaves it out.
-    own = f"coalesce(n.source, '') <> '{PATIENT_SOURCE}' OR size(coalesce(n.sources, [])) > 1"
     nodes = sum(
-        row["n"] for row in store.run(f"MATCH (n) WHERE {own} RETURN labels(n)[0] AS label, count(*) AS n")
+        row["n"] for row in store.run(f"MATCH (n) WHERE {EXPORTED_NODE} RETURN labels(n)[0] AS label, count(*) AS n")
         if row["label"] not in EXCLUDED_LABELS
     )
     edges = sum(
         row["n"] for row in store.run(
-            f"MATCH ()-[r]->() WHERE coalesce(r.source, '') <> '{PATIENT_SOURCE}' RETURN type(r) AS type, count(*) AS n"
+            f"MATCH ()-[r]->() WHERE {EXPORTED_EDGE} RETURN type(r) AS type, count(*) AS n"
         )
         if row["type"] not in EXCLUDED_RELATIONSHIPS
     )

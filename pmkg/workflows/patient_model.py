@@ -26,7 +26,7 @@ from pmkg.kg.patients import (
 )
 from pmkg.kg.store import GraphStore
 from pmkg.workflows.interactions import interaction_hold_reasons, interaction_warnings
-from pmkg.workflows.patient_ranking import rank_patient_drugs
+from pmkg.workflows.patient_ranking import pgx_flag_text, rank_patient_drugs
 
 if TYPE_CHECKING:
     from pmkg.gnn.patient_artifacts import LoadedPatientModel
@@ -87,11 +87,6 @@ def train_patients_from_graph(
         model_dir, version, result.metrics, len(cohort.patients), len(result.history), result.best_epoch,
         result.seconds_per_epoch, result.seconds_total, export_seconds,
     )  # fmt: skip
-
-
-def pgx_flag_text(body: str, action: str, classification: str) -> str:
-    """``'CPIC: avoid (Strong)'``: the short form written on PREDICTED_BENEFIT.pgx_flags."""
-    return f"{body or 'PGx'}: {action}" + (f" ({classification})" if classification else "")
 
 
 def score_cohort(loaded: LoadedPatientModel, cohort: CohortExport) -> tuple[np.ndarray, list[str], dict[str, int]]:

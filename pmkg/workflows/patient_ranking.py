@@ -29,10 +29,16 @@ class PatientRanking:
     lead: set[str] = field(default_factory=set)  # the recommended drugs indicated for a recorded diagnosis
 
 
+def pgx_flag_text(body: str, action: str, classification: str | None) -> str:
+    """``'CPIC: avoid (Strong)'``: the short form of a recommendation, as flags and PREDICTED_BENEFIT.pgx_flags
+    carry it."""
+    return f"{body or 'PGx'}: {action}" + (f" ({classification})" if classification else "")
+
+
 def pgx_hold_reasons(recommendations: Iterable[Mapping]) -> list[str]:
-    """``'CPIC: avoid (Strong)'`` for each recommendation whose action keeps the drug out of the top k."""
+    """The flag of each recommendation whose action keeps the drug out of the top k."""
     return [
-        f"{r['guideline_source']}: {r['action']}" + (f" ({r['classification']})" if r.get("classification") else "")
+        pgx_flag_text(r["guideline_source"], r["action"], r.get("classification"))
         for r in recommendations
         if r.get("action") in CONTRAINDICATING
     ]

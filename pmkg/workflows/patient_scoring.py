@@ -259,9 +259,10 @@ def score_patient(
 def resolve_medications(medications: list[str], scorer: PatientScorer) -> list[str]:
     """Drug ids of ``medications`` (ids in any supported prefix, or names); an unknown one is a 4xx-style error."""
     resolved = []
+    model_drugs = scorer.loaded.index("Drug") if medications else {}
     for i, item in enumerate(medications):
         drug = scorer.resolver.drug(item) if ":" in item else scorer.resolver.drug_by_name(item)
-        if drug is None and item in scorer.loaded.index("Drug"):
+        if drug is None and item in model_drugs:
             drug = item
         if drug is None:
             raise PatientInputError(
@@ -295,7 +296,7 @@ def score_ingested(
     from pmkg.kg.export import GraphExport
     from pmkg.kg.patients import cohort_from_records
     from pmkg.workflows.interactions import interaction_hold_reasons
-    from pmkg.workflows.patient_ranking import pgx_hold_reasons, rank_patient_drugs
+    from pmkg.workflows.patient_ranking import pgx_flag_text, pgx_hold_reasons, rank_patient_drugs
 
     t0 = time.perf_counter() if started is None else started
     records = ingest.result
@@ -359,10 +360,7 @@ def score_ingested(
     for rank, drug in enumerate([*recommended, *warned, *held], start=1):
         col = column.get(drug)
         recs = recommendations.get(drug, [])
-        flags = [
-            f"{r['guideline_source']}: {r['action']}" + (f" ({r['classification']})" if r["classification"] else "")
-            for r in recs
-        ]
+        flags = [pgx_flag_text(r["guideline_source"], r["action"], r["classification"]) for r in recs]
         biomarker = biomarkers.get(drug)
         name = loaded.drug_names[col] if col is not None else biomarker.drug_name if biomarker else drug
         entry = RankedDrug(
