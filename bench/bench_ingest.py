@@ -1,16 +1,25 @@
 """Benchmark the ingest write paths against each other, in the same run, and print a table.
 
-    python bench/bench_ingest.py --data-dir ../shared/data [--sources hpo,go] [--edge-stride 1]
+    python bench/bench_ingest.py --data-dir ../shared/data [--sources hpo,go] [--edge-stride 1] [--end-to-end]
 
 Fresh embedded stores, one per path, are open side by side. Each source is parsed once (timed), then written into both,
 nodes then edges, as ``pmkg ingest`` does, in registry order:
 
 - **bulk**: the embedded owner's path (``kg/bulk.py``): diff against the graph, create new records with
-  ArcadeDB's native GraphBatch, MERGE only what exists and differs;
-- **bulk-before**: the same writer as it was before the JSON bridge (``json_bridge = False``): the arcadedb-embedded
-  wrapper's ``create_vertices``/``new_edges``, which convert every value through JPype once a property is a list;
+  ArcadeDB's native GraphBatch, MERGE only what exists and differs; rows cross into the JVM as one JSON text per
+  chunk, and each edge group is one GraphBatch fed by a worker thread while Python builds the next chunk;
+- **bulk-before**: the same writer as it was when the speed issue was filed (``json_bridge = False``,
+  ``pipelined = False``): the arcadedb-embedded wrapper's ``create_vertices``/``new_edges``, which convert every
+  value through JPype once a property is a list, and one GraphBatch per 200k edges;
 - **plain** (with ``--plain``): batched ``UNWIND $rows ... MERGE`` over Bolt (10,000 rows per batch), the path
   Neo4j and attached processes use.
+
+For the bulk paths, "engine s" is the time spent inside the engine's edge calls (buffering and flushing): edges per
+engine second is what the path would reach if all its Python work were free, the ceiling the engine sets.
+
+``--end-to-end`` then runs two whole ingests, as ``pmkg ingest`` does, into two more fresh stores: *after* (the
+defaults: bulk, and the next source parsed while this one is written) and *before* (bulk-before, one source at
+a time), in that order, so the JIT warm-up of the first favours neither the after path.
 
 The two paths take turns going first, source by source, so JVM warm-up and whatever else runs on the machine
 fall on both alike; only one source's records are in memory at a time, as in ``pmkg ingest``. All nodes are
@@ -49,6 +58,7 @@ def main() -> None:
     ap.add_argument("--sources", help="comma-separated source names (default: every source whose files exist)")
     ap.add_argument("--edge-stride", type=int, default=1, help="write every K-th edge of each source")
     ap.add_argument("--plain", action="store_true", help="also measure the plain MERGE path (about 3x the time)")
+    ap.add_argument("--end-to-end", action="store_true", help="then two whole ingests: after and before")
     args = ap.parse_args()
     paths = PATHS if args.plain else PATHS[:2]
 
@@ -64,7 +74,7 @@ def main() -> None:
             store.ensure_schema()
             writers[path] = writer_for(store, progress=False, bulk=path != "plain")
             if path == "bulk-before":
-                writers[path].json_bridge = False
+                _as_before(writers[path])
         for turn, name in enumerate(n for n in JOBS if n in wanted):
             t0 = time.perf_counter()
             try:
@@ -89,6 +99,9 @@ def main() -> None:
                 total["edges"] += edges_report.rows_written
                 total["edge s"] += edges_report.seconds
                 total["edge CPU s"] += cpu2 - cpu1
+                engine = getattr(writers[path], "engine_seconds", None)
+                if engine is not None:
+                    total["engine s"], writers[path].engine_seconds = total["engine s"] + engine, 0.0
                 row[f"{path} edges/s"] = f"{edges_report.rows_written / edges_report.seconds:,.0f}" if edges else "-"
             per_source.append(row)
             del result, edges
@@ -107,6 +120,8 @@ def main() -> None:
                 "edges/s": f"{t['edges'] / t['edge s']:,.0f}",
                 "edge CPU s": round(t["edge CPU s"], 1),
                 "edges/CPU s": f"{t['edges'] / t['edge CPU s']:,.0f}",
+                "engine s": round(t["engine s"], 1) if t["engine s"] else "-",
+                "edges/engine s": f"{t['edges'] / t['engine s']:,.0f}" if t["engine s"] else "-",
                 "parse+write s": round(parse_seconds + t["node s"] + t["edge s"], 1),
                 "edges/s end to end": f"{t['edges'] / (parse_seconds + t['node s'] + t['edge s']):,.0f}",
             }
@@ -125,6 +140,52 @@ def main() -> None:
     print(render(per_source, "table"))
     print(f"\nedges written: every {args.edge_stride} of each source's edges; parsing {parse_seconds:.1f} s in all\n")
     print(render(rows, "table"))
+    if args.end_to_end:
+        print()
+        print(render(_end_to_end(args.data_dir, wanted, resolver), "table"))
+
+
+def _as_before(writer) -> None:
+    """The bulk writer as it was when the speed issue was filed."""
+    writer.json_bridge = False
+    writer.pipelined = False
+
+
+def _end_to_end(data_dir: Path, sources: list[str], resolver) -> list[dict]:
+    """Whole ingests into fresh stores, after then before: wall clock, CPU, edges per second."""
+    from pmkg.kg.store import GraphStore
+
+    from pmkg.workflows.ingest import GraphSink, run_jobs
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in ("after", "before"):
+            with GraphStore.connect(f"embedded://{tmp}/{path}") as store:
+                sink = GraphSink(store, progress=False)
+                if path == "before":
+                    _as_before(sink._writer)
+                t0, cpu0 = time.perf_counter(), time.process_time()
+                outcomes = run_jobs(data_dir, sink, sources, resolver, parse_ahead=path == "after")
+                wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+                edges = store.run("MATCH ()-[e]->() RETURN count(e) AS n")[0]["n"]
+                rows.append(
+                    {
+                        "whole ingest": path,
+                        "sources ok": sum(outcome.ok for outcome in outcomes),
+                        "edges in graph": edges,
+                        "wall s": round(wall, 1),
+                        "CPU s": round(cpu, 1),
+                        "edges/s end to end": f"{edges / wall:,.0f}",
+                    }
+                )
+    rows.append(
+        {
+            "whole ingest": "after / before",
+            "wall s": f"{rows[1]['wall s'] / rows[0]['wall s']:.2f}x faster",
+            "edges/s end to end": f"{rows[1]['wall s'] / rows[0]['wall s']:.2f}x",
+        }
+    )
+    return rows
 
 
 if __name__ == "__main__":

@@ -226,7 +226,8 @@ def validate_node(record: NodeRecord) -> None:
         raise SchemaError(
             f"{record.label} id {record.id!r} has prefix {prefix!r}; expected one of {', '.join(spec.prefixes)}"
         )
-    _require_provenance(record.props, f"{record.label} {record.id}")
+    if _lacks_provenance(record.props):
+        _require_provenance(record.props, f"{record.label} {record.id}")
 
 
 def validate_edge(record: EdgeRecord) -> None:
@@ -236,8 +237,13 @@ def validate_edge(record: EdgeRecord) -> None:
     if (record.src_label, record.dst_label) not in spec.endpoints:
         allowed = ", ".join(f"{s}->{d}" for s, d in sorted(spec.endpoints))
         raise SchemaError(f"{record.type} may not join {record.src_label}->{record.dst_label}; allowed: {allowed}")
-    if record.type not in PREDICTION_RELATIONSHIPS:
+    if record.type not in PREDICTION_RELATIONSHIPS and _lacks_provenance(record.props):
         _require_provenance(record.props, f"{record.type} {record.src}->{record.dst}")
+
+
+def _lacks_provenance(props: dict) -> bool:
+    # Runs for every record of an ingest: the message is built only for a record that fails.
+    return not all(props.get(key) for key in PROVENANCE_PROPERTIES)
 
 
 def _require_provenance(props: dict, what: str) -> None:

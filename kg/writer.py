@@ -133,12 +133,16 @@ def _clean_props(props: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in props.items() if value is not None and value != []}
 
 
-def _accepted(record: NodeRecord | EdgeRecord, stats: GroupStats, validate: Callable[[Any], None]) -> bool:
-    """Count ``record`` and check it against the schema; a rejected record is counted with its reason."""
+def _accepted(
+    record: NodeRecord | EdgeRecord, stats: GroupStats, validate: Callable[[Any], None], limits_checked: bool
+) -> bool:
+    """Count ``record`` and check it against the schema (and the limits, unless checked already); a rejected record
+    is counted with its reason."""
     stats.rows += 1
     try:
         validate(record)
-        check_record(record)
+        if not limits_checked:
+            check_record(record)
     except SchemaError as exc:
         stats.invalid += 1
         stats.note(str(exc))
@@ -154,12 +158,20 @@ class GraphWriter:
         self.batch_size = batch_size
         self.progress = progress
 
-    def write(self, nodes: Iterable[NodeRecord], edges: Iterable[EdgeRecord], what: str = "records") -> WriteReport:
+    def write(
+        self,
+        nodes: Iterable[NodeRecord],
+        edges: Iterable[EdgeRecord],
+        what: str = "records",
+        limits_checked: bool = False,
+    ) -> WriteReport:
+        """Write ``nodes``, then ``edges``. ``limits_checked``: every record has passed
+        :func:`~pmkg.kg.limits.check_record` already (the ingest loop screens each source), so it is not run again."""
         report = WriteReport()
         self._report = report
         t0 = time.perf_counter()
-        node_rows = self._group_nodes(nodes, report)
-        edge_rows = self._group_edges(edges, report)
+        node_rows = self._group_nodes(nodes, report, limits_checked)
+        edge_rows = self._group_edges(edges, report, limits_checked)
         total = sum(map(len, node_rows.values())) + sum(map(len, edge_rows.values()))
         # disable=None: bars on a terminal, nothing in logs and CI output.
         with tqdm(
@@ -222,10 +234,12 @@ class GraphWriter:
         self._report.refused.append(RefusedRow(what, ids, reason))
 
     @staticmethod
-    def _group_nodes(nodes: Iterable[NodeRecord], report: WriteReport) -> dict[str, list[dict]]:
+    def _group_nodes(
+        nodes: Iterable[NodeRecord], report: WriteReport, limits_checked: bool = False
+    ) -> dict[str, list[dict]]:
         grouped: dict[str, dict[str, dict]] = defaultdict(dict)
         for record in nodes:
-            if not _accepted(record, report.nodes[record.label], validate_node):
+            if not _accepted(record, report.nodes[record.label], validate_node, limits_checked):
                 continue
             # One MERGE per id per batch: later records for the same id add to earlier ones.
             props = _clean_props(record.props)
@@ -237,12 +251,13 @@ class GraphWriter:
         return {label: list(rows.values()) for label, rows in grouped.items()}
 
     @staticmethod
-    def _group_edges(edges: Iterable[EdgeRecord], report: WriteReport) -> dict[tuple[str, str, str], list[dict]]:
+    def _group_edges(
+        edges: Iterable[EdgeRecord], report: WriteReport, limits_checked: bool = False
+    ) -> dict[tuple[str, str, str], list[dict]]:
         grouped: dict[tuple[str, str, str], dict[tuple[str, str, str], dict]] = defaultdict(dict)
         for record in edges:
-            if not _accepted(
-                record, report.edges[f"{record.src_label}-{record.type}-{record.dst_label}"], validate_edge
-            ):
+            stats = report.edges[f"{record.src_label}-{record.type}-{record.dst_label}"]
+            if not _accepted(record, stats, validate_edge, limits_checked):
                 continue
             source = record.props.get("source", "pmkg")
             key = (record.src, record.dst, source)

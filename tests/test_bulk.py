@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 from pmkg.ingest import hetionet, pharmacotherapydb
+from pmkg.kg import bulk as bulk_module
 from pmkg.kg.bulk import BulkGraphWriter, writer_for
 from pmkg.kg.records import NodeRecord
 from pmkg.kg.store import GraphStore, record_statements
@@ -76,6 +77,54 @@ def test_a_killed_run_resumes_without_duplicates(tmp_path, bulk_store):
         assert duplicates == [{"d": 0}]
         count = "MATCH ()-[e]->() WHERE e.source IN ['hetionet', 'pharmacotherapydb'] RETURN count(e) AS n"
         assert graph.run(count) == bulk_store.run(count)
+
+
+def _ingest_with(graph: GraphStore, pipelined: bool) -> None:
+    graph.ensure_schema()
+    writer = writer_for(graph, progress=False)
+    writer.pipelined = pipelined
+    for source in (hetionet, pharmacotherapydb):
+        result = source.run(FIXTURES)
+        writer.write(result.nodes, result.edges, what=result.source.name)
+
+
+def test_pipelined_and_unpipelined_bulk_paths_build_the_same_graph(tmp_path, monkeypatch):
+    monkeypatch.setattr(bulk_module, "PIPELINE_CHUNK_EDGES", 97)  # many chunks per group
+    digests = []
+    for pipelined in (True, False):
+        with GraphStore.connect(f"embedded://{tmp_path / str(pipelined)}") as graph:
+            _ingest_with(graph, pipelined)
+            digests.append(graph_digest(graph))
+    assert len(digests[0]["edges"]) > 1000 and digests[0] == digests[1]
+
+
+def test_a_group_the_engine_refuses_midway_is_merged_without_duplicates(tmp_path, monkeypatch):
+    """The third chunk of the largest edge group fails in the JVM after two were handed over: the batch is closed
+    (committing what it took) and MERGE writes the whole group; nothing is lost and nothing doubled."""
+    monkeypatch.setattr(bulk_module, "PIPELINE_CHUNK_EDGES", 40)
+    real_call = bulk_module.edges_call
+    calls = {"n": 0}
+
+    def third_chunk_refused(*args, **kwargs):
+        call = real_call(*args, **kwargs)
+        calls["n"] += args[1] == "TARGETS"
+        if args[1] == "TARGETS" and calls["n"] == 3:
+
+            def refused():
+                call()
+                raise RuntimeError("the engine refused the chunk")
+
+            return refused
+        return call
+
+    with GraphStore.connect(f"embedded://{tmp_path / 'pipelined'}") as expected:
+        _ingest_with(expected, pipelined=True)
+        want = graph_digest(expected)
+    monkeypatch.setattr(bulk_module, "edges_call", third_chunk_refused)
+    with GraphStore.connect(f"embedded://{tmp_path / 'refused'}") as graph:
+        _ingest_with(graph, pipelined=True)
+        assert calls["n"] >= 3
+        assert graph_digest(graph) == want
 
 
 def test_bulk_writer_reports_dangling_edges(bulk_store):

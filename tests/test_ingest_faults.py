@@ -223,6 +223,21 @@ def test_control_characters_in_other_text_are_rejected_by_the_stated_rule():
 # Item 7: truncated gzip, invalid UTF-8, binary blobs
 
 
+def test_a_value_remembered_as_within_the_limits_is_still_refused_where_its_limit_is_smaller():
+    """Texts that passed are remembered (most repeat); the remembered answer must not outlive its own limit."""
+    long_text = "x" * (limits.MAX_NAME_CHARS + 1)
+    assert len(long_text) > limits._TEXT_OK_LONGEST  # too long to remember: checked every time
+    short = "evidence code IEA"
+    limits.check_record(NodeRecord("Disease", "DOID:1", {"definition": short, "codes": [short, "TAS"]}))
+    assert short in limits._TEXT_OK
+    with pytest.raises(limits.SchemaError, match="over the limit"):
+        limits.check_record(NodeRecord("Disease", "DOID:1", {"definition": long_text, "name": long_text}))
+    with pytest.raises(limits.SchemaError, match="control character"):
+        limits.check_record(NodeRecord("Disease", "DOID:1", {"codes": [short, short + "\x07"]}))
+    with pytest.raises(limits.SchemaError, match="lists"):
+        limits.check_record(NodeRecord("Disease", "DOID:1", {"codes": [short] * (limits.MAX_LIST_ITEMS + 1)}))
+
+
 def test_a_truncated_gzip_names_the_line_and_the_byte_offset(data):
     edges = data / EDGES
     packed = gzip.compress(edges.read_bytes())

@@ -35,6 +35,7 @@ from pmkg.kg.records import EdgeRecord, NodeRecord
 from pmkg.kg.schema import SchemaError
 from pmkg.kg.store import GraphStore, GraphUnavailable
 from pmkg.kg.writer import RefusedRow
+from pmkg.workflows.read_ahead import read_ahead
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,8 @@ class GraphSink:
 
     def write(self, name: str, result: IngestResult) -> SinkReport:
         self._check_not_shrunk(result)
-        report = self._writer.write(result.nodes, result.edges, what=name)
+        # run_jobs screened every record against the limits (screen_records) before handing the source over.
+        report = self._writer.write(result.nodes, result.edges, what=name, limits_checked=True)
         # Written last, so a Source node means the source's records are all in.
         self._writer.write([result.source_node()], [], what=f"{name} source node")
         if self._store.embedded_path:
@@ -171,16 +173,22 @@ def _parsed_sources(
 
 
 def run_jobs(
-    data_dir: Path, sink: RecordSink, sources: list[str] | None = None, resolver: Resolver | None = None
+    data_dir: Path,
+    sink: RecordSink,
+    sources: list[str] | None = None,
+    resolver: Resolver | None = None,
+    parse_ahead: bool = True,
 ) -> list[SourceOutcome]:
     """Run the jobs for ``sources`` (default: all, in registry order) from ``data_dir`` into ``sink``.
 
-    Memory holds one source's records at a time. The resolver's alias tables are built once, on first use.
+    With ``parse_ahead`` the next source is parsed on a worker thread while this one is written, and memory holds
+    two sources' records; without it, one at a time. The resolver's alias tables are built once, on first use.
     """
     check_sources(sources)
     resolver = resolver or Resolver.from_data_dir(data_dir)
     outcomes = []
-    for name, result, t0 in _parsed_sources(data_dir, sources, resolver):
+    parsed = _parsed_sources(data_dir, sources, resolver)
+    for name, result, t0 in read_ahead(parsed) if parse_ahead else parsed:
         if isinstance(result, IngestError):
             outcomes.append(SourceOutcome(name, ok=False, error=str(result)))
             continue
@@ -296,6 +304,7 @@ def ingest_sources(
     progress: bool = True,
     bulk: bool = True,
     resolver: Resolver | None = None,
+    parse_ahead: bool = True,
 ) -> list[SourceOutcome]:
     """Ingest ``sources`` (default: all, in registry order) from ``data_dir`` into ``store``.
 
@@ -303,7 +312,7 @@ def ingest_sources(
     graph keeps what the other sources wrote.
     """
     check_sources(sources)  # before GraphSink touches the store's schema
-    return run_jobs(data_dir, GraphSink(store, batch_size, progress, bulk), sources, resolver)
+    return run_jobs(data_dir, GraphSink(store, batch_size, progress, bulk), sources, resolver, parse_ahead)
 
 
 def import_sources(
