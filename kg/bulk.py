@@ -325,15 +325,23 @@ def _detach_from_jvm() -> None:
     jpype.JClass("java.lang.Thread").detach()
 
 
-@functools.cache
-def _bridge(name: str) -> Any | None:
-    """The wrapper's Java bulk-bridge class, or ``None`` where this build has none (the slow path then)."""
-    try:
-        import jpype
+_BRIDGES: dict[str, Any] = {}
 
-        return jpype.JClass(name)
-    except Exception:  # a missing class surfaces as a Java exception through JPype
-        return None
+
+def _bridge(name: str) -> Any | None:
+    """The wrapper's Java bulk-bridge class, or ``None`` where this build has none (the slow path then).
+
+    Only a class found is remembered: asked before the JVM runs, the look-up fails, and remembering that would send
+    every later write down the slow path.
+    """
+    if name not in _BRIDGES:
+        try:
+            import jpype
+
+            _BRIDGES[name] = jpype.JClass(name)
+        except Exception:  # a missing class (or no JVM yet) surfaces as a Java or JPype exception
+            return None
+    return _BRIDGES[name]
 
 
 def _props_stored(props: dict[str, Any], stored: dict[str, Any]) -> bool:

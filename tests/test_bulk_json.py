@@ -52,3 +52,21 @@ def test_list_and_wide_number_properties_round_trip_exactly(store: GraphStore) -
     again = writer_for(store, progress=False).write(nodes, edges)  # a re-run finds everything stored as sent
     assert again.rows_written == 4
     assert store.run("MATCH ()-[e]->() RETURN count(e) AS n")[0]["n"] == 2
+
+
+def test_a_bridge_asked_for_before_the_jvm_runs_is_found_once_it_runs(tmp_path) -> None:
+    """The look-up used to be cached with its first answer: asked before the JVM started (as a bench did), it said
+    "no bridge" for good, and every write took the slow per-value path."""
+    import subprocess
+    import sys
+
+    script = f"""
+from pmkg.kg import bulk
+from pmkg.kg.store import GraphStore
+assert bulk._bridge("com.arcadedb.python.EdgeBatcher") is None  # no JVM yet
+with GraphStore.connect("embedded://{tmp_path / 'db'}"):
+    assert bulk._bridge("com.arcadedb.python.EdgeBatcher") is not None
+    assert bulk._bridge("com.arcadedb.python.NoSuchBatcher") is None
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
