@@ -18,8 +18,8 @@ For the bulk paths, "engine s" is the time spent inside the engine's edge calls 
 engine second is what the path would reach if all its Python work were free, the ceiling the engine sets.
 
 ``--end-to-end`` then runs two whole ingests, as ``pmkg ingest`` does, into two more fresh stores: *after* (the
-defaults: bulk, and the next source parsed while this one is written) and *before* (bulk-before, one source at
-a time), in that order, so the JIT warm-up of the first favours neither the after path.
+bulk path) and *before* (bulk-before), in that order, so that the JIT warm-up of the first does not favour the
+after path. The resolver's tables are built by then (the per-source part used them).
 
 The two paths take turns going first, source by source, so JVM warm-up and whatever else runs on the machine
 fall on both alike; only one source's records are in memory at a time, as in ``pmkg ingest``. All nodes are
@@ -165,7 +165,7 @@ def _end_to_end(data_dir: Path, sources: list[str], resolver) -> list[dict]:
                 if path == "before":
                     _as_before(sink._writer)
                 t0, cpu0 = time.perf_counter(), time.process_time()
-                outcomes = run_jobs(data_dir, sink, sources, resolver, parse_ahead=path == "after")
+                outcomes = run_jobs(data_dir, sink, sources, resolver)
                 wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
                 edges = store.run("MATCH ()-[e]->() RETURN count(e) AS n")[0]["n"]
                 rows.append(

@@ -35,7 +35,6 @@ from pmkg.kg.records import EdgeRecord, NodeRecord
 from pmkg.kg.schema import SchemaError
 from pmkg.kg.store import GraphStore, GraphUnavailable
 from pmkg.kg.writer import RefusedRow
-from pmkg.workflows.read_ahead import read_ahead
 
 log = logging.getLogger(__name__)
 
@@ -173,22 +172,16 @@ def _parsed_sources(
 
 
 def run_jobs(
-    data_dir: Path,
-    sink: RecordSink,
-    sources: list[str] | None = None,
-    resolver: Resolver | None = None,
-    parse_ahead: bool = True,
+    data_dir: Path, sink: RecordSink, sources: list[str] | None = None, resolver: Resolver | None = None
 ) -> list[SourceOutcome]:
     """Run the jobs for ``sources`` (default: all, in registry order) from ``data_dir`` into ``sink``.
 
-    With ``parse_ahead`` the next source is parsed on a worker thread while this one is written, and memory holds
-    two sources' records; without it, one at a time. The resolver's alias tables are built once, on first use.
+    Memory holds one source's records at a time. The resolver's alias tables are built once, on first use.
     """
     check_sources(sources)
     resolver = resolver or Resolver.from_data_dir(data_dir)
     outcomes = []
-    parsed = _parsed_sources(data_dir, sources, resolver)
-    for name, result, t0 in read_ahead(parsed) if parse_ahead else parsed:
+    for name, result, t0 in _parsed_sources(data_dir, sources, resolver):
         if isinstance(result, IngestError):
             outcomes.append(SourceOutcome(name, ok=False, error=str(result)))
             continue
@@ -304,7 +297,6 @@ def ingest_sources(
     progress: bool = True,
     bulk: bool = True,
     resolver: Resolver | None = None,
-    parse_ahead: bool = True,
 ) -> list[SourceOutcome]:
     """Ingest ``sources`` (default: all, in registry order) from ``data_dir`` into ``store``.
 
@@ -312,7 +304,7 @@ def ingest_sources(
     graph keeps what the other sources wrote.
     """
     check_sources(sources)  # before GraphSink touches the store's schema
-    return run_jobs(data_dir, GraphSink(store, batch_size, progress, bulk), sources, resolver, parse_ahead)
+    return run_jobs(data_dir, GraphSink(store, batch_size, progress, bulk), sources, resolver)
 
 
 def import_sources(
