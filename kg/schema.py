@@ -226,8 +226,7 @@ def validate_node(record: NodeRecord) -> None:
         raise SchemaError(
             f"{record.label} id {record.id!r} has prefix {prefix!r}; expected one of {', '.join(spec.prefixes)}"
         )
-    if _lacks_provenance(record.props):
-        _require_provenance(record.props, f"{record.label} {record.id}")
+    _require_provenance(record)
 
 
 def validate_edge(record: EdgeRecord) -> None:
@@ -237,16 +236,16 @@ def validate_edge(record: EdgeRecord) -> None:
     if (record.src_label, record.dst_label) not in spec.endpoints:
         allowed = ", ".join(f"{s}->{d}" for s, d in sorted(spec.endpoints))
         raise SchemaError(f"{record.type} may not join {record.src_label}->{record.dst_label}; allowed: {allowed}")
-    if record.type not in PREDICTION_RELATIONSHIPS and _lacks_provenance(record.props):
-        _require_provenance(record.props, f"{record.type} {record.src}->{record.dst}")
+    if record.type not in PREDICTION_RELATIONSHIPS:
+        _require_provenance(record)
 
 
-def _lacks_provenance(props: dict) -> bool:
-    # Runs for every record of an ingest: the message is built only for a record that fails.
-    return not all(props.get(key) for key in PROVENANCE_PROPERTIES)
-
-
-def _require_provenance(props: dict, what: str) -> None:
-    missing = [key for key in PROVENANCE_PROPERTIES if not props.get(key)]
+def _require_provenance(record: NodeRecord | EdgeRecord) -> None:
+    missing = [key for key in PROVENANCE_PROPERTIES if not record.props.get(key)]
     if missing:
+        # Named only here: this runs for every record of an ingest, and most have their provenance.
+        if type(record) is NodeRecord:
+            what = f"{record.label} {record.id}"
+        else:
+            what = f"{record.type} {record.src}->{record.dst}"
         raise SchemaError(f"{what} lacks provenance properties: {', '.join(missing)}")
